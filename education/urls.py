@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "education"
+
+urlpatterns = [
+    path("", views.article_list, name="article-list"),
+    path("<slug:slug>/", views.article_detail, name="article-detail"),
+]

@@ -1,0 +1,73 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AuthenticationForm
+
+from .models import Patient
+
+User = get_user_model()
+
+
+class PatientAdminForm(forms.ModelForm):
+    """Registers or edits a patient and their portal login in one form.
+
+    A new patient's login has no usable password: they set one through the
+    portal invitation.
+    """
+
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
+    email = forms.EmailField(help_text="The patient's portal login and where reminders go.")
+
+    class Meta:
+        model = Patient
+        fields = [
+            "chart_number",
+            "date_of_birth",
+            "phone",
+            "time_zone",
+            "preferred_language",
+            "dermatologist",
+            "email_consent",
+            "sms_consent",
+            "morning_reminder_time",
+            "evening_reminder_time",
+            "reminders_paused",
+            "paused_until",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            user = self.instance.user
+            self.fields["first_name"].initial = user.first_name
+            self.fields["last_name"].initial = user.last_name
+            self.fields["email"].initial = user.email
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        others = User.objects.filter(username__iexact=email) | User.objects.filter(email__iexact=email)
+        if self.instance.pk:
+            others = others.exclude(pk=self.instance.user_id)
+        if others.exists():
+            raise forms.ValidationError("Another account already uses this email address.")
+        return email
+
+    def save(self, commit=True):
+        patient = super().save(commit=False)
+        user = patient.user if patient.user_id else User(is_active=True)
+        if not user.pk:
+            user.set_unusable_password()
+            user.username = self.cleaned_data["email"]
+        user.first_name = self.cleaned_data["first_name"]
+        user.last_name = self.cleaned_data["last_name"]
+        user.email = self.cleaned_data["email"]
+        user.save()
+        patient.user = user
+        if commit:
+            patient.save()
+            self.save_m2m()
+        return patient
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form; the template renders it with crispy-forms."""

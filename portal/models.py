@@ -1,0 +1,187 @@
+import datetime as dt
+import secrets
+import zoneinfo
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+INVITATION_SALT = "portal.invitation"
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"“{value}” is not a time zone name such as America/New_York.")
+
+
+def new_calendar_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Patient(models.Model):
+    """A patient's record; the portal login is the one-to-one user."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="patient")
+    chart_number = models.CharField(max_length=32, unique=True)
+    date_of_birth = models.DateField()
+    phone = models.CharField(max_length=32, blank=True)
+    time_zone = models.CharField(max_length=64, default="America/New_York", validators=[validate_time_zone])
+    preferred_language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
+    dermatologist = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="dermatology_patients",
+        limit_choices_to={"groups__name": "Dermatologist"},
+    )
+    # Reminder preferences. Times are the patient's local wall-clock times.
+    email_consent = models.BooleanField("email reminders consented", default=False)
+    sms_consent = models.BooleanField("SMS reminders consented", default=False)
+    morning_reminder_time = models.TimeField(default=dt.time(8, 0))
+    evening_reminder_time = models.TimeField(default=dt.time(20, 30))
+    reminders_paused = models.BooleanField(default=False)
+    paused_until = models.DateField(
+        null=True, blank=True, help_text="Reminders resume on this date. Empty means paused until turned back on."
+    )
+    calendar_token = models.CharField(max_length=64, unique=True, default=new_calendar_token)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user__last_name", "user__first_name"]
+        permissions = [
+            ("invite_patient", "Can send or print a portal invitation"),
+            ("print_handout", "Can print patient handouts"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.chart_number})"
+
+    @property
+    def full_name(self) -> str:
+        return self.user.get_full_name() or self.user.username
+
+    @property
+    def first_name(self) -> str:
+        return self.user.first_name or self.user.username
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    def local_today(self, now: dt.datetime | None = None) -> dt.date:
+        """The patient's calendar date at `now` (default: the current instant)."""
+        return (now or timezone.now()).astimezone(self.tz).date()
+
+    def reminders_paused_on(self, day: dt.date) -> bool:
+        if not self.reminders_paused:
+            return False
+        return self.paused_until is None or day < self.paused_until
+
+
+class InvitationQuerySet(models.QuerySet):
+    def usable(self):
+        return self.filter(used_at__isnull=True, revoked_at__isnull=True)
+
+
+class Invitation(models.Model):
+    """A one-time link that lets a registered patient set their password.
+
+    The token in the link is a signed, timestamped invitation id (Django's
+    signing), so it cannot be forged and expires on its own; `used_at` makes
+    it single-use, and sending a new invitation revokes the older ones.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="invitations")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.patient} ({self.created_at:%Y-%m-%d})"
+
+    @property
+    def token(self) -> str:
+        return signing.dumps(self.pk, salt=INVITATION_SALT)
+
+    @property
+    def expires_at(self) -> dt.datetime:
+        return self.created_at + dt.timedelta(days=settings.INVITATION_MAX_AGE_DAYS)
+
+    @classmethod
+    def from_token(cls, token: str) -> "Invitation":
+        """Return the usable invitation for `token`.
+
+        Raises `InvitationInvalid` with a patient-readable reason otherwise.
+        """
+        try:
+            pk = signing.loads(token, salt=INVITATION_SALT, max_age=dt.timedelta(days=settings.INVITATION_MAX_AGE_DAYS))
+        except signing.SignatureExpired:
+            raise InvitationInvalid("This invitation link has expired.") from None
+        except signing.BadSignature:
+            raise InvitationInvalid("This invitation link is not valid.") from None
+        invitation = cls.objects.select_related("patient__user").filter(pk=pk).first()
+        if invitation is None or invitation.revoked_at is not None:
+            raise InvitationInvalid("This invitation link is no longer valid.")
+        if invitation.used_at is not None:
+            raise InvitationInvalid("This invitation link has already been used.")
+        return invitation
+
+
+class InvitationInvalid(Exception):
+    pass
+
+
+class AccessLogQuerySet(models.QuerySet):
+    def record(self, request, *, patient: Patient, action: str, what: str) -> "AccessLog":
+        """Append one row saying who did `action` to `patient`'s `what`."""
+        user = request.user if request.user.is_authenticated else None
+        return self.create(
+            user=user,
+            patient=patient,
+            action=action,
+            what=what[:200],
+            path=request.get_full_path()[:300],
+            ip_address=request.META.get("REMOTE_ADDR") or None,
+        )
+
+
+class AccessLog(models.Model):
+    """Who viewed, printed or changed which patient's plan or record. Append-only."""
+
+    VIEW = "view"
+    PRINT = "print"
+    CHANGE = "change"
+    ACTION_CHOICES = [(VIEW, "Viewed"), (PRINT, "Printed"), (CHANGE, "Changed")]
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.SET_NULL, null=True, related_name="access_logs")
+    action = models.CharField(max_length=16, choices=ACTION_CHOICES)
+    what = models.CharField(max_length=200)
+    path = models.CharField(max_length=300, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    objects = AccessLogQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.action} {self.what}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("AccessLog rows are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("AccessLog rows are append-only.")

@@ -1,0 +1,78 @@
+"""Staff roles. Rights come from two groups, created by data migrations.
+
+Each app that adds models adds a migration calling `sync_roles`, so the
+groups always hold exactly the permissions listed here.
+"""
+
+DERMATOLOGIST = "Dermatologist"
+FRONT_DESK = "Front desk"
+
+# (app_label, model, actions) per group; custom permissions by codename.
+ROLE_PERMISSIONS = {
+    DERMATOLOGIST: {
+        "models": [
+            ("portal", "patient", ("view", "add", "change")),
+            ("portal", "invitation", ("view",)),
+            ("portal", "accesslog", ("view",)),
+            ("education", "condition", ("view", "add", "change", "delete")),
+            ("education", "article", ("view", "add", "change", "delete")),
+            ("routines", "product", ("view", "add", "change", "delete")),
+            ("routines", "routinetemplate", ("view", "add", "change", "delete")),
+            ("routines", "templatestep", ("view", "add", "change", "delete")),
+            ("routines", "plan", ("view", "add", "change", "delete")),
+            ("routines", "planstep", ("view", "add", "change", "delete")),
+            ("routines", "stepcheck", ("view",)),
+            ("routines", "reminder", ("view", "change")),
+        ],
+        "custom": [
+            ("portal", "invite_patient"),
+            ("portal", "print_handout"),
+            ("education", "publish_article"),
+        ],
+    },
+    FRONT_DESK: {
+        "models": [
+            ("portal", "patient", ("view", "add", "change")),
+            ("portal", "invitation", ("view",)),
+            ("education", "condition", ("view",)),
+            ("education", "article", ("view",)),
+            ("routines", "product", ("view",)),
+            ("routines", "routinetemplate", ("view",)),
+            ("routines", "templatestep", ("view",)),
+            ("routines", "plan", ("view",)),
+            ("routines", "planstep", ("view",)),
+            ("routines", "reminder", ("view",)),
+        ],
+        "custom": [
+            ("portal", "invite_patient"),
+            ("portal", "print_handout"),
+        ],
+    },
+}
+
+
+def sync_roles(apps, schema_editor):
+    """Data-migration step: create the groups and set their permissions.
+
+    Permissions of models that do not exist yet are skipped; the migration
+    that adds them calls this again.
+    """
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for group_name, spec in ROLE_PERMISSIONS.items():
+        wanted = [(app, f"{action}_{model}") for app, model, actions in spec["models"] for action in actions]
+        wanted += spec["custom"]
+        perms = [
+            perm
+            for app, codename in wanted
+            for perm in Permission.objects.filter(content_type__app_label=app, codename=codename)
+        ]
+        group, _ = Group.objects.get_or_create(name=group_name)
+        group.permissions.set(perms)

@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from routines import views as routine_views
+
+from . import views
+
+urlpatterns = [
+    path("", routine_views.today, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/activate/<str:token>/", views.activate, name="activate"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("routines.urls")),
+    path("learn/", include("education.urls")),
+    path("handouts/", include("portal.handout_urls")),
+]

@@ -1,0 +1,82 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.forms import SetPasswordForm
+from django.db import connection, transaction
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from . import handouts
+from .invitations import activation_url, create_invitation
+from .models import AccessLog, Invitation, InvitationInvalid, Patient
+
+
+@require_GET
+@never_cache
+def healthz(request):
+    """200 with {"database": "ok", "reminders": "ok"|"stale"}; 503 if the database is down."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:
+        return JsonResponse({"database": "error"}, status=503)
+    from routines.health import reminders_health
+
+    return JsonResponse({"database": "ok", "reminders": reminders_health()})
+
+
+@never_cache
+def activate(request, token):
+    """Let an invited patient set their password, once."""
+    try:
+        invitation = Invitation.from_token(token)
+    except InvitationInvalid as exc:
+        return render(request, "accounts/activate_invalid.html", {"reason": str(exc)}, status=410)
+
+    user = invitation.patient.user
+    form = SetPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            # Claim the invitation first so two simultaneous posts cannot both use it.
+            claimed = Invitation.objects.usable().filter(pk=invitation.pk).update(used_at=timezone.now())
+            if not claimed:
+                return render(
+                    request,
+                    "accounts/activate_invalid.html",
+                    {"reason": "This invitation link has already been used."},
+                    status=410,
+                )
+            form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Your password is set. Welcome to the portal.")
+        return redirect("home")
+    return render(request, "accounts/activate.html", {"form": form, "invitation": invitation})
+
+
+@never_cache
+@login_required
+@permission_required("portal.invite_patient", raise_exception=True)
+def invite_handout(request, patient_id):
+    """The printed invitation letter: a fresh activation link as text and QR code.
+
+    Printing issues a new invitation, which revokes any earlier unused link.
+    """
+    patient = get_object_or_404(Patient.objects.select_related("user"), pk=patient_id)
+    invitation = create_invitation(patient=patient, sent_by=request.user)
+    url = activation_url(invitation)
+    AccessLog.objects.record(request, patient=patient, action=AccessLog.PRINT, what="Portal invitation letter")
+    pdf = handouts.render_pdf(
+        "handouts/invitation.html",
+        {
+            "patient": patient,
+            "url": url,
+            "qr": handouts.qr_svg(url),
+            "expires_at": invitation.expires_at,
+            "login_url": handouts.portal_url(reverse("login")),
+        },
+    )
+    return handouts.pdf_response(pdf, f"invitation-{patient.chart_number}")

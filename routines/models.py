@@ -1,0 +1,233 @@
+import datetime as dt
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from portal.models import Patient
+
+from . import schedule
+
+
+class Product(models.Model):
+    class Category(models.TextChoices):
+        CLEANSER = "cleanser", "Cleanser"
+        EXFOLIATOR = "exfoliator", "Exfoliator"
+        SERUM = "serum", "Serum"
+        RETINOID = "retinoid", "Retinoid"
+        MOISTURIZER = "moisturizer", "Moisturizer"
+        SUNSCREEN = "sunscreen", "Sunscreen"
+        OTHER = "other", "Other"
+
+    name = models.CharField(max_length=120)
+    brand = models.CharField(max_length=120, blank=True)
+    category = models.CharField(max_length=16, choices=Category.choices, default=Category.OTHER)
+    key_ingredients = models.CharField(max_length=300, blank=True, help_text="Comma-separated, e.g. glycolic acid")
+    spf = models.PositiveSmallIntegerField("SPF", null=True, blank=True, validators=[MaxValueValidator(100)])
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["name", "brand"], name="product_unique_name_brand")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.brand})" if self.brand else self.name
+
+
+class StepFields(models.Model):
+    """What a step is and when it is due; shared by template and plan steps."""
+
+    slot = models.CharField("when", max_length=8, choices=schedule.SLOT_CHOICES, default=schedule.MORNING)
+    order = models.PositiveSmallIntegerField(default=0)
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    instructions = models.CharField("what to do", max_length=300)
+    frequency = models.CharField(max_length=16, choices=schedule.FREQUENCY_CHOICES, default=schedule.DAILY)
+    interval_days = models.PositiveSmallIntegerField(
+        "every N days", default=1, validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+    offset_days = models.PositiveSmallIntegerField(
+        "offset (days)", default=0, help_text="0 = from the first day; 1 = from the second day, so two steps alternate."
+    )
+    weekdays = models.CharField(max_length=7, blank=True, help_text="For chosen weekdays: 0 = Monday … 6 = Sunday.")
+    wait_minutes = models.PositiveSmallIntegerField(
+        "wait before next step (minutes)", default=0, validators=[MaxValueValidator(24 * 60)]
+    )
+    caution = models.CharField(max_length=300, blank=True)
+    area = models.CharField(max_length=60, blank=True, default="face")
+
+    class Meta:
+        abstract = True
+        ordering = ["slot", "order", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_slot_display()}: {self.title}"
+
+    @property
+    def title(self) -> str:
+        return self.product.name if self.product_id else self.instructions
+
+    @property
+    def frequency_text(self) -> str:
+        return schedule.describe(self)
+
+    def clean(self):
+        super().clean()
+        errors = schedule.schedule_errors(
+            frequency=self.frequency,
+            interval_days=self.interval_days,
+            offset_days=self.offset_days,
+            weekdays=self.weekdays,
+        )
+        if errors:
+            raise ValidationError(errors)
+
+
+class RoutineTemplate(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    description = models.TextField(blank=True)
+    articles = models.ManyToManyField("education.Article", blank=True, related_name="routine_templates")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TemplateStep(StepFields):
+    template = models.ForeignKey(RoutineTemplate, on_delete=models.CASCADE, related_name="steps")
+
+    class Meta(StepFields.Meta):
+        pass
+
+
+class PlanQuerySet(models.QuerySet):
+    def active_on(self, day: dt.date):
+        """Plans running on local date `day`."""
+        return self.filter(status=Plan.Status.ACTIVE, start_date__lte=day).filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=day)
+        )
+
+
+class Plan(models.Model):
+    """A routine assigned to one patient: its own copy of the steps."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        ENDED = "ended", "Ended"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="plans")
+    template = models.ForeignKey(RoutineTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    name = models.CharField(max_length=120)
+    start_date = models.DateField(default=timezone.localdate)
+    end_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    note = models.TextField("note to the patient", blank=True)
+    articles = models.ManyToManyField("education.Article", blank=True, related_name="plans")
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PlanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start_date", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} for {self.patient}"
+
+    def clean(self):
+        super().clean()
+        if self.end_date and self.start_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": "The end date cannot be before the start date."})
+
+    def is_running_on(self, day: dt.date) -> bool:
+        return (
+            self.status == self.Status.ACTIVE
+            and self.start_date <= day
+            and (self.end_date is None or day <= self.end_date)
+        )
+
+    def steps_due_on(self, day: dt.date) -> dict:
+        """Return {slot: [PlanStep]} due on local date `day`; empty lists unless running.
+
+        Iterates `self.steps.all()`, so prefetch "steps__product" when calling it in a loop.
+        """
+        steps = self.steps.all() if self.is_running_on(day) else []
+        return schedule.due_by_slot(steps, day, start=self.start_date, end=self.end_date)
+
+    def bump_version(self) -> None:
+        Plan.objects.filter(pk=self.pk).update(version=F("version") + 1)
+        self.refresh_from_db(fields=["version"])
+
+
+class PlanStep(StepFields):
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="steps")
+
+    class Meta(StepFields.Meta):
+        pass
+
+
+class StepCheck(models.Model):
+    """The patient ticked `step` done on their local date `local_date`."""
+
+    step = models.ForeignKey(PlanStep, on_delete=models.CASCADE, related_name="checks")
+    local_date = models.DateField()
+    checked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-local_date"]
+        constraints = [models.UniqueConstraint(fields=["step", "local_date"], name="stepcheck_unique_step_date")]
+
+    def __str__(self) -> str:
+        return f"{self.step} done on {self.local_date}"
+
+
+class Reminder(models.Model):
+    """One scheduled message. The unique (plan, slot, local_date, channel)
+    constraint is what makes planning idempotent and sending exactly-once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        SMS = "sms", "SMS"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="reminders")
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="reminders")
+    slot = models.CharField(max_length=8, choices=schedule.SLOT_CHOICES[:2])
+    local_date = models.DateField()
+    due_at = models.DateTimeField(db_index=True)
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.EMAIL)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    skip_reason = models.CharField(max_length=200, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-due_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "slot", "local_date", "channel"], name="reminder_unique_plan_slot_date_channel"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "due_at"], name="reminder_status_due")]
+
+    def __str__(self) -> str:
+        return f"{self.get_slot_display()} reminder for {self.patient} on {self.local_date} ({self.status})"

@@ -1,0 +1,68 @@
+"""The shared cast: a dermatologist, a front-desk user and two patients, so
+every access test has an outsider."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from portal import roles
+from portal.models import Patient
+
+PASSWORD = "correct-horse-battery-9"
+
+
+def make_staff(username, group_name):
+    user = get_user_model().objects.create_user(
+        username, f"{username}@example.org", PASSWORD, first_name=username.title(), is_staff=True
+    )
+    user.groups.add(Group.objects.get(name=group_name))
+    return user
+
+
+def make_patient(username, chart, *, dermatologist=None, **fields):
+    user = get_user_model().objects.create_user(
+        username, f"{username}@example.org", PASSWORD, first_name=username.title(), last_name="Tester"
+    )
+    fields.setdefault("date_of_birth", dt.date(1990, 1, 1))
+    fields.setdefault("time_zone", "America/New_York")
+    return Patient.objects.create(user=user, chart_number=chart, dermatologist=dermatologist, **fields)
+
+
+@pytest.fixture
+def derm(db):
+    return make_staff("dana", roles.DERMATOLOGIST)
+
+
+@pytest.fixture
+def desk(db):
+    return make_staff("frank", roles.FRONT_DESK)
+
+
+@pytest.fixture
+def alice(db, derm):
+    return make_patient("alice", "C-1001", dermatologist=derm, email_consent=True)
+
+
+@pytest.fixture
+def bob(db, derm):
+    return make_patient("bob", "C-1002", dermatologist=derm, email_consent=True)
+
+
+@pytest.fixture
+def alice_client(client, alice):
+    client.force_login(alice.user)
+    return client
+
+
+@pytest.fixture
+def derm_client(client, derm):
+    client.force_login(derm)
+    return client
+
+
+@pytest.fixture
+def desk_client(client, desk):
+    client.force_login(desk)
+    return client
