@@ -1,0 +1,1 @@
+"""Admin for reminders (imported by routines/admin.py)."""
