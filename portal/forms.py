@@ -70,4 +70,8 @@ class PatientAdminForm(forms.ModelForm):
 
 
 class LoginForm(AuthenticationForm):
-    """Django's login form; the template renders it with crispy-forms."""
+    remember_me = forms.BooleanField(
+        required=False,
+        label="Keep me signed in on this device for 14 days",
+        help_text="Only on your own phone or computer.",
+    )

@@ -23,6 +23,8 @@ ROLE_PERMISSIONS = {
             ("routines", "planstep", ("view", "add", "change", "delete")),
             ("routines", "stepcheck", ("view",)),
             ("routines", "reminder", ("view", "change")),
+            ("axes", "accessattempt", ("view", "delete")),
+            ("auditlog", "logentry", ("view",)),
         ],
         "custom": [
             ("portal", "invite_patient"),
@@ -42,6 +44,7 @@ ROLE_PERMISSIONS = {
             ("routines", "plan", ("view",)),
             ("routines", "planstep", ("view",)),
             ("routines", "reminder", ("view",)),
+            ("axes", "accessattempt", ("view", "delete")),
         ],
         "custom": [
             ("portal", "invite_patient"),

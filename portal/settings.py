@@ -5,6 +5,7 @@ which refuse malformed values instead of guessing. Development defaults are
 safe; with DEBUG off the portal refuses to start without a SECRET_KEY.
 """
 
+import datetime as dt
 import os
 import sys
 from pathlib import Path
@@ -77,6 +78,9 @@ INSTALLED_APPS = [
     "simple_history",
     "django_tasks",
     "django_tasks_db",
+    "axes",
+    "auditlog",
+    "django_ratelimit",
     "portal",
     "education",
     "routines",
@@ -84,6 +88,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -91,7 +97,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "portal.middleware.StaffSessionPolicyMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "auditlog.middleware.AuditlogMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -157,6 +168,32 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses a locked-out username+address before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Login lockout (django-axes): keyed on username AND address together, so one
+# clinic's shared address does not lock everyone out; a cool-off, not a permanent lock.
+AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+
+# Sessions: patients may stay signed in on their own phone for 14 days if they
+# tick "remember me" (otherwise until the browser closes); staff sessions end
+# after 30 idle minutes (shared front-desk computers) and 12 hours at most.
+SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+STAFF_SESSION_IDLE_SECONDS = envint("STAFF_SESSION_IDLE_SECONDS", 30 * 60)
+STAFF_SESSION_MAX_SECONDS = envint("STAFF_SESSION_MAX_SECONDS", 12 * 60 * 60)
+
+# Password reset and invitation pages: at most this many posts per address per hour.
+RATELIMIT_ACCOUNT_PAGES = os.environ.get("RATELIMIT_ACCOUNT_PAGES", "10/h")
+RATELIMIT_VIEW = "portal.views.rate_limited"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
@@ -252,11 +289,81 @@ if not DEBUG and not TESTING:
         SILENCED_SYSTEM_CHECKS = ["security.W021"]
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 
+# Content-Security-Policy (django-csp): our own origin only, no inline script.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+PERMISSIONS_POLICY = {
+    "camera": [],
+    "microphone": [],
+    "geolocation": [],
+    "payment": [],
+    "usb": [],
+    "interest-cohort": [],
+}
+
+# Change history with who and when (django-auditlog) for the rows that hold patient data.
+AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    "portal.Patient",
+    "routines.Plan",
+    "routines.PlanStep",
+    "education.Article",
+)
+
+# Caches: only rate limiting uses the cache. With REDIS_URL every process shares
+# one count; without it each process counts on its own (N processes allow N times
+# the rate), which is fine for one small server and for development.
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+RATELIMIT_FAIL_OPEN = envbool("RATELIMIT_FAIL_OPEN", False)
+SILENCED_SYSTEM_CHECKS = [
+    *globals().get("SILENCED_SYSTEM_CHECKS", []),
+    "django_ratelimit.W001",  # Django's own RedisCache increments atomically; the check only knows django-redis
+    *([] if REDIS_URL else ["django_ratelimit.E003"]),
+]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
+    "loggers": {
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
 }
+
+# --- Reminders (routines/reminders.py, `run_reminders`) ---
+# Reminders due longer ago than the grace window are skipped, never sent late:
+# a morning reminder must not arrive at night after an outage.
+REMINDER_GRACE_MINUTES = envint("REMINDER_GRACE_MINUTES", 120)
+# How far ahead each planning pass creates Reminder rows (idempotent inserts).
+REMINDER_PLAN_AHEAD_HOURS = envint("REMINDER_PLAN_AHEAD_HOURS", 36)
+# A failed send is retried with exponential back-off until this many attempts.
+REMINDER_MAX_ATTEMPTS = envint("REMINDER_MAX_ATTEMPTS", 5)
+REMINDER_RETRY_BASE_SECONDS = envint("REMINDER_RETRY_BASE_SECONDS", 60)
+# A row left "sending" this long by a crashed worker is recovered (as failed, see reminders.py).
+REMINDER_CLAIM_TIMEOUT_MINUTES = envint("REMINDER_CLAIM_TIMEOUT_MINUTES", 10)
+# An enqueued send task that has not run after this long is presumed lost and re-enqueued.
+REMINDER_REQUEUE_AFTER_MINUTES = envint("REMINDER_REQUEUE_AFTER_MINUTES", 10)
+# /healthz says "stale" when no scheduler pass ran for this long.
+REMINDER_STALE_AFTER_MINUTES = envint("REMINDER_STALE_AFTER_MINUTES", 5)
+REMINDER_BATCH_SIZE = envint("REMINDER_BATCH_SIZE", 500)
+# SMS transport: a dotted path; the console backend logs messages, the file backend appends to SMS_FILE_PATH.
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "routines.transports.ConsoleSMSBackend")
+SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", str(VAR_DIR / "sms"))

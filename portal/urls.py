@@ -9,6 +9,8 @@ urlpatterns = [
     path("", routine_views.today, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/activate/<str:token>/", views.activate, name="activate"),
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("", include("routines.urls")),

@@ -1,7 +1,11 @@
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required, permission_required
+from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import SetPasswordForm
+from django.utils.decorators import method_decorator
+from django_ratelimit.decorators import ratelimit
 from django.db import connection, transaction
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from . import handouts
+from .forms import LoginForm
 from .invitations import activation_url, create_invitation
 from .models import AccessLog, Invitation, InvitationInvalid, Patient
 
@@ -29,7 +34,33 @@ def healthz(request):
     return JsonResponse({"database": "ok", "reminders": reminders_health()})
 
 
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        user = form.get_user()
+        if not user.is_staff and form.cleaned_data.get("remember_me"):
+            self.request.session.set_expiry(settings.SESSION_COOKIE_AGE)
+        else:
+            self.request.session.set_expiry(0)  # until the browser closes
+        return response
+
+
+account_rate_limit = ratelimit(key="ip", rate=lambda group, request: settings.RATELIMIT_ACCOUNT_PAGES, method="POST")
+
+
+@method_decorator(account_rate_limit, name="post")
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset view, rate-limited; it already says the same whether or not the account exists."""
+
+
+def rate_limited(request, exception):
+    return render(request, "registration/rate_limited.html", status=429)
+
+
 @never_cache
+@account_rate_limit
 def activate(request, token):
     """Let an invited patient set their password, once."""
     try:

@@ -1,0 +1,33 @@
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+
+SESSION_STARTED = "staff_session_started"
+SESSION_SEEN = "staff_session_seen"
+
+
+class StaffSessionPolicyMiddleware:
+    """Ends a staff session after STAFF_SESSION_IDLE_SECONDS idle or STAFF_SESSION_MAX_SECONDS in all.
+
+    Front-desk computers are shared, so a forgotten admin tab must not stay
+    open. Patients are not affected: their expiry is set at login (see LoginView).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_staff:
+            now = int(time.time())
+            started = request.session.setdefault(SESSION_STARTED, now)
+            seen = request.session.get(SESSION_SEEN, now)
+            if now - seen > settings.STAFF_SESSION_IDLE_SECONDS or now - started > settings.STAFF_SESSION_MAX_SECONDS:
+                logout(request)
+                messages.info(request, "You were logged out after a period without activity. Please log in again.")
+                return redirect_to_login(request.get_full_path())
+            request.session[SESSION_SEEN] = now
+        return self.get_response(request)
