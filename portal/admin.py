@@ -1,16 +1,59 @@
+import datetime as dt
+
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
+
+from routines import adherence
+from routines.forms import AssignRoutineForm
+from routines.models import Plan
+from routines.services import assign_routine
 
 from .forms import PatientAdminForm
 from .invitations import send_invitation
 from .models import AccessLog, Invitation, Patient
 
 
+class NotCheckedInFilter(admin.SimpleListFilter):
+    """Patients with a running plan whose last tick is 3 or more days ago (or who never ticked)."""
+
+    title = "check-ins"
+    parameter_name = "checkins"
+
+    def lookups(self, request, model_admin):
+        return [("stale3", "Not checked in for 3+ days")]
+
+    def queryset(self, request, queryset):
+        if self.value() != "stale3":
+            return queryset
+        today = timezone.localdate()
+        running = Plan.objects.active_on(today).values("patient_id")
+        return queryset.filter(pk__in=running).filter(
+            Q(last_check_in_date__isnull=True) | Q(last_check_in_date__lte=today - dt.timedelta(days=3))
+        )
+
+
 @admin.register(Patient)
 class PatientAdmin(admin.ModelAdmin):
     form = PatientAdminForm
-    list_display = ["full_name", "chart_number", "date_of_birth", "dermatologist", "portal_status"]
-    list_filter = ["dermatologist", "email_consent", "reminders_paused"]
+    list_display = [
+        "full_name",
+        "chart_number",
+        "date_of_birth",
+        "dermatologist",
+        "portal_status",
+        "adherence_7_days",
+        "adherence_30_days",
+        "last_check_in",
+    ]
+    list_filter = [NotCheckedInFilter, "dermatologist", "email_consent", "reminders_paused"]
+    readonly_fields = ["adherence_7_days", "adherence_30_days", "last_check_in", "plans_and_handouts"]
+    change_form_template = "admin/portal/patient/change_form.html"
     search_fields = ["chart_number", "user__first_name", "user__last_name", "user__email"]
     list_select_related = ["user", "dermatologist"]
     autocomplete_fields = []
@@ -31,7 +74,105 @@ class PatientAdmin(admin.ModelAdmin):
                 ]
             },
         ),
+        ("Routine", {"fields": ["plans_and_handouts", "adherence_7_days", "adherence_30_days", "last_check_in"]}),
     ]
+
+    def get_queryset(self, request):
+        # One subquery for the last check-in and three prefetch queries for the
+        # whole page's adherence, however many patients are listed.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(last_check_in_date=adherence.last_check_in_subquery())
+            .prefetch_related(adherence.prefetch_plans(timezone.localdate()))
+        )
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        return fieldsets if obj is not None else fieldsets[:-1]
+
+    def _adherence(self, patient, days):
+        plans = getattr(patient, "adherence_plans", None)
+        if plans is None:
+            return "–"
+        return str(adherence.adherence(plans, today=patient.local_today(), days=days))
+
+    @admin.display(description="Adherence, 7 days")
+    def adherence_7_days(self, patient):
+        return self._adherence(patient, 7)
+
+    @admin.display(description="Adherence, 30 days")
+    def adherence_30_days(self, patient):
+        return self._adherence(patient, 30)
+
+    @admin.display(description="Last check-in", ordering="last_check_in_date")
+    def last_check_in(self, patient):
+        return getattr(patient, "last_check_in_date", None) or "Never"
+
+    @admin.display(description="Plans and handouts")
+    def plans_and_handouts(self, patient):
+        plan = Plan.objects.filter(patient=patient).exclude(status=Plan.Status.ENDED).order_by("-start_date").first()
+        if plan is None:
+            return "No current plan."
+        return format_html(
+            '<a href="{}">{}</a> ({}, version {}) · <a href="{}">Print the plan handout</a>',
+            reverse("admin:routines_plan_change", args=[plan.pk]),
+            plan.name,
+            plan.get_status_display(),
+            plan.version,
+            reverse("handouts:patient-plan", args=[patient.pk]),
+        )
+
+    def get_urls(self):
+        urls = [
+            path(
+                "<int:patient_id>/assign-routine/",
+                self.admin_site.admin_view(self.assign_routine_view),
+                name="portal_patient_assign_routine",
+            )
+        ]
+        return urls + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_assign_routine": request.user.has_perm("routines.add_plan"),
+            "can_print_handout": request.user.has_perm("portal.print_handout"),
+            "can_invite": request.user.has_perm("portal.invite_patient"),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def assign_routine_view(self, request, patient_id):
+        """Copy a routine template into a new plan for this patient, then edit its steps on the plan page."""
+        if not request.user.has_perm("routines.add_plan"):
+            raise PermissionDenied
+        patient = get_object_or_404(Patient.objects.select_related("user"), pk=patient_id)
+        form = AssignRoutineForm(request.POST or None, initial={"start_date": patient.local_today()})
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            plan = assign_routine(
+                patient=patient,
+                template=data["template"],
+                start_date=data["start_date"],
+                end_date=data["end_date"],
+                note=data["note"],
+                articles=data["articles"] or None,
+                assigned_by=request.user,
+            )
+            what = f"Assigned routine {plan.name} from {plan.start_date}"
+            AccessLog.objects.record(request, patient=patient, action=AccessLog.CHANGE, what=what)
+            self.message_user(request, f"Assigned “{plan.name}”. Adjust this patient's steps below.", messages.SUCCESS)
+            return redirect("admin:routines_plan_change", plan.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Assign a routine to {patient.full_name}",
+            "opts": self.opts,
+            "original": patient,
+            "patient": patient,
+            "form": form,
+            "has_view_permission": True,
+        }
+        return TemplateResponse(request, "admin/portal/patient/assign_routine.html", context)
 
     @admin.display(description="Name", ordering="user__last_name")
     def full_name(self, patient):

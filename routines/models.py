@@ -113,6 +113,25 @@ class PlanQuerySet(models.QuerySet):
             Q(end_date__isnull=True) | Q(end_date__gte=day)
         )
 
+    def with_steps(self):
+        """Prefetch steps and their products: two queries however many steps."""
+        return self.prefetch_related(
+            models.Prefetch("steps", queryset=PlanStep.objects.select_related("product").order_by("order", "id"))
+        )
+
+    def current_for(self, patient: Patient, day: dt.date) -> "Plan | None":
+        """The plan the patient follows on local date `day` (the latest started), or None.
+
+        Steps and products come prefetched.
+        """
+        return self.filter(patient=patient).active_on(day).with_steps().order_by("-start_date", "-id").first()
+
+    def upcoming_for(self, patient: Patient, day: dt.date) -> "Plan | None":
+        """The next active plan starting after `day`, or None."""
+        return (
+            self.filter(patient=patient, status=Plan.Status.ACTIVE, start_date__gt=day).order_by("start_date").first()
+        )
+
 
 class Plan(models.Model):
     """A routine assigned to one patient: its own copy of the steps."""
@@ -163,6 +182,17 @@ class Plan(models.Model):
         steps = self.steps.all() if self.is_running_on(day) else []
         return schedule.due_by_slot(steps, day, start=self.start_date, end=self.end_date)
 
+    def days(self, first: dt.date, count: int) -> list[dict]:
+        """[{"date": d, "due": {slot: [PlanStep]}}] for `count` local dates from `first`."""
+        return [{"date": day, "due": self.steps_due_on(day)} for day in (first + dt.timedelta(n) for n in range(count))]
+
+    def steps_by_slot(self) -> dict:
+        """{slot: [PlanStep]} of every step, due or not (prefetch-friendly)."""
+        by_slot = {slot: [] for slot in schedule.SLOTS}
+        for step in self.steps.all():
+            by_slot[step.slot].append(step)
+        return by_slot
+
     def bump_version(self) -> None:
         Plan.objects.filter(pk=self.pk).update(version=F("version") + 1)
         self.refresh_from_db(fields=["version"])
@@ -175,12 +205,28 @@ class PlanStep(StepFields):
         pass
 
 
+class StepCheckQuerySet(models.QuerySet):
+    def toggle(self, *, step: "PlanStep", day: dt.date) -> bool:
+        """Tick `step` for `day`, or untick it if already ticked. Returns True if now ticked.
+
+        get_or_create leans on the unique (step, local_date) constraint, so a
+        double-submitted form cannot create two ticks.
+        """
+        deleted, _ = self.filter(step=step, local_date=day).delete()
+        if deleted:
+            return False
+        self.get_or_create(step=step, local_date=day)
+        return True
+
+
 class StepCheck(models.Model):
     """The patient ticked `step` done on their local date `local_date`."""
 
     step = models.ForeignKey(PlanStep, on_delete=models.CASCADE, related_name="checks")
     local_date = models.DateField()
     checked_at = models.DateTimeField(default=timezone.now)
+
+    objects = StepCheckQuerySet.as_manager()
 
     class Meta:
         ordering = ["-local_date"]
@@ -219,6 +265,9 @@ class Reminder(models.Model):
     skip_reason = models.CharField(max_length=200, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When a send task was last enqueued for this row (reminders issue): lets the
+    # scheduler enqueue once and re-enqueue only a task that was lost.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-due_at"]
@@ -231,3 +280,20 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_slot_display()} reminder for {self.patient} on {self.local_date} ({self.status})"
+
+
+# --- Reminders issue: scheduler heartbeat ---
+
+
+class WorkerHeartbeat(models.Model):
+    """The last time a background loop (e.g. `run_reminders`) finished a pass.
+
+    /healthz reads it; a row per loop name, written with update_or_create.
+    """
+
+    name = models.CharField(max_length=64, unique=True)
+    beat_at = models.DateTimeField()
+    detail = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.beat_at:%Y-%m-%d %H:%M:%S}"

@@ -89,7 +89,8 @@ def describe(step: Scheduled) -> str:
             return f"Every {slot_word}"
         if step.interval_days == 2:
             return f"Every other {slot_word}"
-        return f"Every {step.interval_days} days"
+        return f"Every {step.interval_days} days" + ("" if step.slot == ANY_TIME else f" ({slot_word})")
     if step.frequency == WEEKDAYS:
-        return ", ".join(WEEKDAY_NAMES[int(d)] for d in sorted(set(step.weekdays or "")))
+        names = ", ".join(WEEKDAY_NAMES[int(d)] for d in sorted(set(step.weekdays or "")) if d.isdigit() and d < "7")
+        return names if step.slot == ANY_TIME else f"{names} {slot_word}s"
     return "As needed"

@@ -1,20 +1,169 @@
-from django.contrib.auth.decorators import login_required
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.db.models import Prefetch
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from education.models import Article
+from portal import handouts
+from portal.models import AccessLog, Patient
+
+from . import schedule
+from .models import Plan, PlanStep, StepCheck
+
+GRID_DAYS = 14
+WEEK_DAYS = 7
 
 
+def _get_patient_for_user(request) -> Patient:
+    return get_object_or_404(Patient, user=request.user)
+
+
+def _get_step_for_user(request, pk) -> PlanStep:
+    """The user's own step of a plan running today; 404 for anyone else's or a stopped plan's."""
+    step = get_object_or_404(PlanStep.objects.select_related("plan__patient"), pk=pk, plan__patient__user=request.user)
+    if not step.plan.is_running_on(step.plan.patient.local_today()):
+        raise Http404("This step's plan is not running today.")
+    return step
+
+
+def _plans_with_articles():
+    return Plan.objects.prefetch_related(Prefetch("articles", queryset=Article.objects.published()))
+
+
+def _current_or_upcoming(patient: Patient, day: dt.date, queryset=None) -> Plan | None:
+    queryset = queryset if queryset is not None else Plan.objects.all()
+    return queryset.current_for(patient, day) or queryset.with_steps().upcoming_for(patient, day)
+
+
+def _slots(by_slot: dict) -> list[tuple[str, str, list]]:
+    """[(slot, label, steps)] in Morning, Evening, Any time order, empty slots dropped."""
+    return [(slot, label, by_slot[slot]) for slot, label in schedule.SLOT_CHOICES if by_slot[slot]]
+
+
+@never_cache
 @login_required
 def today(request):
     if request.user.is_staff:
         return redirect("admin:index")
-    return render(request, "routines/today.html", {})
+    patient = _get_patient_for_user(request)
+    day = patient.local_today()
+    plan = Plan.objects.current_for(patient, day)
+    context = {"patient": patient, "today": day, "plan": plan}
+    if plan is None:
+        context["upcoming"] = Plan.objects.upcoming_for(patient, day)
+        return render(request, "routines/no_plan.html", context)
+
+    due = plan.steps_due_on(day)
+    ticked = set(StepCheck.objects.filter(step__plan=plan, local_date=day).values_list("step_id", flat=True))
+    due_steps = [step for steps in due.values() for step in steps]
+    for step in due_steps:
+        step.done = step.pk in ticked
+    AccessLog.objects.record(
+        request, patient=patient, action=AccessLog.VIEW, what=f"Today: {plan.name} v{plan.version}"
+    )
+    context.update(
+        slots=_slots(due),
+        done_count=sum(step.done for step in due_steps),
+        due_count=len(due_steps),
+        week=[{"date": d["date"], "slots": _slots(d["due"])} for d in plan.days(day + dt.timedelta(1), WEEK_DAYS)],
+    )
+    return render(request, "routines/today.html", context)
 
 
+@never_cache
 @login_required
 def plan_detail(request):
-    return render(request, "routines/today.html", {})
+    if request.user.is_staff:
+        return redirect("admin:index")
+    patient = _get_patient_for_user(request)
+    day = patient.local_today()
+    plan = _current_or_upcoming(patient, day, _plans_with_articles())
+    context = {"patient": patient, "today": day, "plan": plan}
+    if plan is None:
+        return render(request, "routines/no_plan.html", context)
+    AccessLog.objects.record(request, patient=patient, action=AccessLog.VIEW, what=f"Plan: {plan.name} v{plan.version}")
+    context["slots"] = _slots(plan.steps_by_slot())
+    return render(request, "routines/plan.html", context)
 
 
 @login_required
+@require_POST
+def check_step(request, step_id):
+    """Toggle today's tick on a step, then go back to the page the form was on."""
+    step = _get_step_for_user(request, step_id)
+    patient = step.plan.patient
+    done = StepCheck.objects.toggle(step=step, day=patient.local_today())
+    what = f"{'Ticked' if done else 'Unticked'} step: {step.title}"
+    AccessLog.objects.record(request, patient=patient, action=AccessLog.CHANGE, what=what)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
+        back = "/"
+    return redirect(f"{back.split('#')[0]}#step-{step.pk}")
+
+
+def handout_context(plan: Plan, *, patient: Patient, today: dt.date) -> dict:
+    """Everything a printed plan shows; shared by the print page and both PDFs."""
+    grid_days = [today + dt.timedelta(n) for n in range(GRID_DAYS)]
+    rows = [
+        {"step": step, "cells": [schedule.is_due(step, d, start=plan.start_date, end=plan.end_date) for d in grid_days]}
+        for slot, _label, steps in _slots(plan.steps_by_slot())
+        for step in steps
+        if step.frequency != schedule.AS_NEEDED
+    ]
+    return {
+        "plan": plan,
+        "patient": patient,
+        "printed_on": today,
+        "slots": _slots(plan.steps_by_slot()),
+        "grid_days": grid_days,
+        "grid_rows": rows,
+        "articles": plan.articles.all(),
+    }
+
+
+def _plan_pdf(request, patient: Patient) -> "handouts.HttpResponse":
+    day = patient.local_today()
+    plan = _current_or_upcoming(patient, day, _plans_with_articles())
+    if plan is None:
+        raise Http404("This patient has no current plan.")
+    AccessLog.objects.record(
+        request, patient=patient, action=AccessLog.PRINT, what=f"Plan PDF: {plan.name} v{plan.version}"
+    )
+    context = handout_context(plan, patient=patient, today=day)
+    portal = handouts.portal_url("/")
+    context.update(portal_link=portal, qr=handouts.qr_svg(portal))
+    pdf = handouts.render_pdf("handouts/plan.html", context)
+    return handouts.pdf_response(pdf, f"plan-{patient.chart_number}-v{plan.version}")
+
+
+@never_cache
+@login_required
+def plan_print(request):
+    patient = _get_patient_for_user(request)
+    day = patient.local_today()
+    plan = _current_or_upcoming(patient, day, _plans_with_articles())
+    if plan is None:
+        return render(request, "routines/no_plan.html", {"patient": patient, "today": day})
+    AccessLog.objects.record(
+        request, patient=patient, action=AccessLog.PRINT, what=f"Plan print page: {plan.name} v{plan.version}"
+    )
+    return render(request, "routines/plan_print.html", handout_context(plan, patient=patient, today=day))
+
+
+@never_cache
+@login_required
+def plan_handout(request):
+    return _plan_pdf(request, _get_patient_for_user(request))
+
+
+@never_cache
+@login_required
+@permission_required("portal.print_handout", raise_exception=True)
 def staff_plan_handout(request, patient_id):
-    raise Http404("Plan handouts arrive with the routines issue.")
+    patient = get_object_or_404(Patient.objects.select_related("user"), pk=patient_id)
+    return _plan_pdf(request, patient)

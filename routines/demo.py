@@ -1,0 +1,155 @@
+"""Demo routines from the clinic's milia article (shared/seeds/milia-article.txt). Idempotent."""
+
+import datetime as dt
+
+from django.contrib.auth import get_user_model
+
+from education.models import Article
+from portal.models import Patient
+
+from . import schedule
+from .models import Plan, Product, RoutineTemplate, StepCheck, TemplateStep
+from .services import assign_routine
+
+C = Product.Category
+# name, brand, category, key ingredients, SPF, notes
+PRODUCTS = [
+    (
+        "Daily Microfoliant",
+        "Dermalogica",
+        C.EXFOLIATOR,
+        "rice enzymes, salicylic acid",
+        None,
+        "Gentle daily exfoliant.",
+    ),
+    ("Facial Polish", "Glo Skin Beauty", C.EXFOLIATOR, "jojoba beads, papaya enzyme", None, "Gentle daily exfoliant."),
+    ("AHA/BHA Exfoliating Cleanser", "Murad", C.CLEANSER, "glycolic acid, salicylic acid", None, ""),
+    ("Bioclear Serum", "Jan Marini", C.SERUM, "glycolic acid, salicylic acid", None, "Glycolic acid serum."),
+    ("Youth Renewal Retinol Serum", "Murad", C.RETINOID, "retinol (low strength)", None, ""),
+    ("Phyto 52", "Yon-Ka", C.MOISTURIZER, "rosemary", None, "Helps release milia."),
+    ("Gentle Moisturizer", "", C.MOISTURIZER, "ceramides, glycerin", None, "Any fragrance-free moisturizer."),
+    ("Broad-Spectrum Sunscreen SPF 30+", "", C.SUNSCREEN, "zinc oxide", 30, "At least SPF 30, every morning."),
+]
+
+EYES = "Keep away from the eyes and eyelids; the skin there is thinner and irritates easily."
+# slot, order, product name, instructions, frequency, every N days, offset, wait minutes, caution
+MILIA_STEPS = [
+    (
+        schedule.MORNING,
+        1,
+        "AHA/BHA Exfoliating Cleanser",
+        "Wet your fingertips and massage the cleanser over your face in small circles for a minute, then rinse.",
+        schedule.DAILY,
+        1,
+        0,
+        0,
+        "Be gentle: stop if your skin feels dry or raw.",
+    ),
+    (
+        schedule.MORNING,
+        2,
+        "Broad-Spectrum Sunscreen SPF 30+",
+        "Apply a generous layer as the last step, also on cloudy days.",
+        schedule.DAILY,
+        1,
+        0,
+        0,
+        "",
+    ),
+    (
+        schedule.EVENING,
+        1,
+        "Bioclear Serum",
+        "Apply a thin layer of the glycolic acid serum to clean, dry skin.",
+        schedule.EVERY_N_DAYS,
+        2,
+        0,
+        10,
+        EYES,
+    ),
+    (
+        schedule.EVENING,
+        2,
+        "Youth Renewal Retinol Serum",
+        "Apply a pea-sized amount of the low-strength retinol to clean, dry skin.",
+        schedule.EVERY_N_DAYS,
+        2,
+        1,
+        0,
+        EYES,
+    ),
+    (
+        schedule.EVENING,
+        3,
+        "Gentle Moisturizer",
+        "Smooth a moisturizer over your face before bed.",
+        schedule.DAILY,
+        1,
+        0,
+        0,
+        "",
+    ),
+]
+
+
+def seed(*, stdout) -> None:
+    products = {}
+    for name, brand, category, ingredients, spf, notes in PRODUCTS:
+        products[name], _ = Product.objects.get_or_create(
+            name=name,
+            brand=brand,
+            defaults={"category": category, "key_ingredients": ingredients, "spf": spf, "notes": notes},
+        )
+
+    derm = get_user_model().objects.filter(username="demo-derm").first()
+    template, created = RoutineTemplate.objects.get_or_create(
+        name="Milia care",
+        defaults={
+            "description": "Gentle daily exfoliation, glycolic acid and retinol on alternate evenings, SPF 30+ daily.",
+            "created_by": derm,
+        },
+    )
+    if created:
+        for slot, order, product, text, frequency, every, offset, wait, caution in MILIA_STEPS:
+            TemplateStep.objects.create(
+                template=template,
+                slot=slot,
+                order=order,
+                product=products[product],
+                instructions=text,
+                frequency=frequency,
+                interval_days=every,
+                offset_days=offset,
+                wait_minutes=wait,
+                caution=caution,
+                area="face",
+            )
+        template.articles.set(Article.objects.published().filter(conditions__name__iexact="milia").distinct())
+
+    patient = Patient.objects.filter(user__username="demo-patient").first()
+    if patient is not None and not Plan.objects.filter(patient=patient).exists():
+        today = patient.local_today()
+        plan = assign_routine(
+            patient=patient,
+            template=template,
+            start_date=today - dt.timedelta(days=14),
+            assigned_by=derm,
+            note="Be patient: milia take a few weeks to clear. Never squeeze them; we can extract stubborn ones.",
+        )
+        _tick_some_past_days(plan, today)
+    stdout.write("Demo routines: products, the Milia care template and demo-patient's plan")
+
+
+def _tick_some_past_days(plan: Plan, today: dt.date) -> None:
+    """Ticks on most past days: a believable, imperfect history for the adherence columns."""
+    checks = []
+    for n in range(1, 15):
+        day = today - dt.timedelta(days=n)
+        if n % 5 == 0:
+            continue  # a missed day now and then
+        for slot, steps in plan.steps_due_on(day).items():
+            for step in steps:
+                if slot == schedule.EVENING and n % 3 == 0:
+                    continue  # a skipped evening
+                checks.append(StepCheck(step=step, local_date=day))
+    StepCheck.objects.bulk_create(checks)

@@ -1,0 +1,69 @@
+"""Workflows that span several models. Called by views, admin and commands alike."""
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from portal.models import Patient
+
+from .models import Plan, PlanStep, RoutineTemplate
+
+COPIED_FIELDS = [
+    "slot",
+    "order",
+    "product_id",
+    "instructions",
+    "frequency",
+    "interval_days",
+    "offset_days",
+    "weekdays",
+    "wait_minutes",
+    "caution",
+    "area",
+]
+
+
+@transaction.atomic
+def assign_routine(
+    *,
+    patient: Patient,
+    template: RoutineTemplate,
+    start_date: dt.date,
+    assigned_by: AbstractBaseUser | None,
+    end_date: dt.date | None = None,
+    note: str = "",
+    articles: Iterable | None = None,
+) -> Plan:
+    """Copy `template` into a new active plan for `patient` and return it (version 1).
+
+    The plan's steps are the patient's own from then on: editing them never
+    touches the template. `articles=None` links the template's articles.
+    A patient follows one plan at a time, so other active plans of this
+    patient end the day before the new one starts.
+    """
+    if end_date is not None and end_date < start_date:
+        raise ValueError("The end date cannot be before the start date.")
+    for old in Plan.objects.select_for_update().filter(patient=patient, status=Plan.Status.ACTIVE):
+        old.status = Plan.Status.ENDED
+        last_day = max(old.start_date, start_date - dt.timedelta(days=1))
+        if old.end_date is None or old.end_date > last_day:
+            old.end_date = last_day
+        old.save(update_fields=["status", "end_date", "updated_at"])
+
+    plan = Plan.objects.create(
+        patient=patient,
+        template=template,
+        name=template.name,
+        start_date=start_date,
+        end_date=end_date,
+        note=note,
+        assigned_by=assigned_by,
+    )
+    PlanStep.objects.bulk_create(
+        PlanStep(plan=plan, **{field: getattr(step, field) for field in COPIED_FIELDS})
+        for step in template.steps.order_by("slot", "order", "id")
+    )
+    plan.articles.set(template.articles.all() if articles is None else articles)
+    return plan
