@@ -105,9 +105,7 @@ def test_it_rejects_a_weak_password_and_keeps_the_invitation(client, alice):
     alice.user.set_unusable_password()
     alice.user.save()
     invitation = create_invitation(patient=alice, sent_by=None)
-    response = client.post(
-        f"/accounts/activate/{invitation.token}/", {"new_password1": "123", "new_password2": "123"}
-    )
+    response = client.post(f"/accounts/activate/{invitation.token}/", {"new_password1": "123", "new_password2": "123"})
     assert response.status_code == 200
     assert b"too short" in response.content
     invitation.refresh_from_db()

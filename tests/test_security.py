@@ -8,9 +8,7 @@ from tests.conftest import PASSWORD
 
 
 def login(client, username, password, address="10.0.0.1", **extra):
-    return client.post(
-        "/accounts/login/", {"username": username, "password": password, **extra}, REMOTE_ADDR=address
-    )
+    return client.post("/accounts/login/", {"username": username, "password": password, **extra}, REMOTE_ADDR=address)
 
 
 def test_it_locks_a_username_at_one_address_after_repeated_failures(client, alice, bob):
@@ -93,8 +91,6 @@ def test_it_serves_pages_without_inline_script(client, db):
 @pytest.mark.parametrize("url", ["/accounts/password_reset/", "/accounts/activate/not-a-token/"])
 def test_it_rate_limits_account_pages(client, db, url, settings):
     settings.RATELIMIT_ACCOUNT_PAGES = "3/h"
-    statuses = [
-        client.post(url, {"email": f"n{i}@example.org"}, REMOTE_ADDR="10.9.9.9").status_code for i in range(5)
-    ]
+    statuses = [client.post(url, {"email": f"n{i}@example.org"}, REMOTE_ADDR="10.9.9.9").status_code for i in range(5)]
     assert statuses[-1] == 429
     assert statuses[0] != 429

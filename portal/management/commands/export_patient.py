@@ -1,0 +1,63 @@
+import json
+
+from django.core import serializers
+from django.core.management.base import BaseCommand, CommandError
+from django.core.serializers.json import DjangoJSONEncoder
+
+from portal.models import AccessLog, Patient
+
+
+def patient_record(patient: Patient) -> dict:
+    """Everything the portal holds about `patient`, as JSON-ready data."""
+
+    def rows(queryset):
+        return [{"model": r["model"], "id": r["pk"], **r["fields"]} for r in serializers.serialize("python", queryset)]
+
+    user = patient.user
+    record = {
+        "patient": rows(Patient.objects.filter(pk=patient.pk))[0],
+        "user": {
+            "username": user.username,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "email": user.email,
+            "date_joined": user.date_joined,
+            "last_login": user.last_login,
+        },
+        "invitations": rows(patient.invitations.all()),
+        "access_log": rows(AccessLog.objects.filter(patient=patient)),
+    }
+    record["patient"].pop("calendar_token", None)
+    # Related clinical rows (plans, steps, ticks, reminders, ...) from whichever apps hold them.
+    for relation in Patient._meta.related_objects:
+        name = relation.get_accessor_name()
+        if name in ("invitations", "access_logs") or not relation.one_to_many:
+            continue
+        children = getattr(patient, name).all()
+        record[name] = rows(children)
+        for child_relation in relation.related_model._meta.related_objects:
+            if child_relation.one_to_many and child_relation.related_model._meta.app_label != "auditlog":
+                key = f"{name}.{child_relation.get_accessor_name()}"
+                model = child_relation.related_model
+                record[key] = rows(model.objects.filter(**{f"{child_relation.field.name}__in": children}))
+    return record
+
+
+class Command(BaseCommand):
+    help = "Export one patient's full record as JSON (for a patient's request for their data)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("chart_number")
+        parser.add_argument("--output", "-o", help="Write to this file instead of standard output.")
+
+    def handle(self, chart_number, output=None, **options):
+        patient = Patient.objects.select_related("user").filter(chart_number=chart_number).first()
+        if patient is None:
+            raise CommandError(f"No patient with chart number {chart_number!r}.")
+        text = json.dumps(patient_record(patient), cls=DjangoJSONEncoder, indent=2, ensure_ascii=False)
+        if output:
+            with open(output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            self.stdout.write(f"Wrote {output}")
+        else:
+            self.stdout.write(text)

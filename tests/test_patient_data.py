@@ -1,0 +1,96 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from portal.models import AccessLog, Patient
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_it_exports_one_patients_record_and_nobody_elses(alice, bob, tmp_path, rf):
+    request = rf.get("/plan/")
+    request.user = alice.user
+    AccessLog.objects.record(request, patient=alice, action=AccessLog.VIEW, what="Plan")
+    out = tmp_path / "alice.json"
+    call_command("export_patient", alice.chart_number, output=str(out), stdout=open(os.devnull, "w"))
+    record = json.loads(out.read_text())
+    assert record["patient"]["chart_number"] == alice.chart_number
+    assert record["user"]["email"] == "alice@example.org"
+    assert len(record["access_log"]) == 1
+    assert "bob" not in out.read_text()
+    assert "calendar_token" not in record["patient"]
+
+
+def test_it_refuses_an_unknown_chart_number(db):
+    with pytest.raises(CommandError, match="No patient"):
+        call_command("export_patient", "NOPE")
+
+
+def test_it_anonymises_a_patient_but_keeps_the_access_log(alice, rf):
+    request = rf.get("/plan/")
+    request.user = alice.user
+    AccessLog.objects.record(request, patient=alice, action=AccessLog.VIEW, what="Plan")
+    with pytest.raises(CommandError, match="--yes"):
+        call_command("remove_patient", alice.chart_number)
+    assert Patient.objects.get(pk=alice.pk).user.email == "alice@example.org"
+
+    call_command("remove_patient", alice.chart_number, yes=True, stdout=open(os.devnull, "w"))
+    alice.refresh_from_db()
+    alice.user.refresh_from_db()
+    assert alice.user.email == "" and alice.user.first_name == ""
+    assert not alice.user.is_active and not alice.user.has_usable_password()
+    assert alice.chart_number.startswith("REMOVED-")
+    assert AccessLog.objects.filter(patient=alice).count() == 1
+
+
+def test_it_deletes_a_patient_keeping_detached_access_log_rows(alice, rf):
+    request = rf.get("/plan/")
+    request.user = alice.user
+    AccessLog.objects.record(request, patient=alice, action=AccessLog.VIEW, what="Plan")
+    call_command("remove_patient", alice.chart_number, delete=True, yes=True, stdout=open(os.devnull, "w"))
+    assert not Patient.objects.filter(pk=alice.pk).exists()
+    assert AccessLog.objects.filter(what="Plan", patient__isnull=True).count() == 1
+
+
+def test_it_refuses_to_change_or_delete_access_log_rows(alice, rf):
+    request = rf.get("/plan/")
+    request.user = alice.user
+    row = AccessLog.objects.record(request, patient=alice, action=AccessLog.VIEW, what="Plan")
+    row.what = "tampered"
+    with pytest.raises(ValueError):
+        row.save()
+    with pytest.raises(ValueError):
+        row.delete()
+
+
+def manage(*args, env):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_it_backs_up_sqlite_and_the_backup_restores(tmp_path):
+    """The restore drill: back up a live SQLite database, then run the portal on the copy."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DATABASE_TEST_NAME")}
+    env.update(DEBUG="1", DATABASE_URL=f"sqlite:///{tmp_path / 'live.sqlite3'}", VAR_DIR=str(tmp_path / "var"))
+    assert manage("migrate", "--noinput", env=env).returncode == 0
+    assert manage("seed_demo", env=env).returncode == 0
+    backup = tmp_path / "backup.sqlite3"
+    result = manage("backup_db", "--output", str(backup), env=env)
+    assert result.returncode == 0, result.stderr
+
+    restored = {**env, "DATABASE_URL": f"sqlite:///{backup}"}
+    check = manage(
+        "shell",
+        "-c",
+        "from portal.models import Patient; print(Patient.objects.get(user__username='demo-patient'))",
+        env=restored,
+    )
+    assert check.returncode == 0, check.stderr
+    assert "DEMO-0001" in check.stdout
+    assert "No migrations to apply" in manage("migrate", "--noinput", env=restored).stdout
