@@ -1,0 +1,128 @@
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import PUBLISH_PERMISSION, TARGET_READING_GRADE, Article, Condition
+
+# Set only by the review actions, never typed in the form (nor brought back by a history restore).
+WORKFLOW_FIELDS = ("status", "medical_reviewer", "reviewed_on", "next_review_due", "published_at")
+TEXT_FIELDS = ("title", "summary", "body")
+
+
+@admin.register(Condition)
+class ConditionAdmin(admin.ModelAdmin):
+    list_display = ["name", "icd10_code"]
+    search_fields = ["name", "icd10_code"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class ReviewOverdueFilter(admin.SimpleListFilter):
+    title = "medical review"
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [("overdue", "Review overdue")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "overdue":
+            return queryset.review_overdue(timezone.localdate())
+        return queryset
+
+
+class ReadingLevelFilter(admin.SimpleListFilter):
+    title = "reading level"
+    parameter_name = "reading"
+
+    def lookups(self, request, model_admin):
+        target = f"{TARGET_READING_GRADE:.0f}"
+        return [("hard", f"Above grade {target}"), ("ok", f"Grade {target} or below")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "hard":
+            return queryset.filter(reading_grade__gt=TARGET_READING_GRADE)
+        if self.value() == "ok":
+            return queryset.filter(reading_grade__lte=TARGET_READING_GRADE)
+        return queryset
+
+
+@admin.register(Article)
+class ArticleAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "status", "grade", "language", "reviewed_on", "next_review_due", "overdue"]
+    list_filter = ["status", ReviewOverdueFilter, ReadingLevelFilter, "conditions", "language"]
+    search_fields = ["title", "summary", "conditions__name"]
+    prepopulated_fields = {"slug": ["title"]}
+    filter_horizontal = ["conditions"]
+    readonly_fields = ["grade", *WORKFLOW_FIELDS]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "summary", "body", "conditions", "language", "author"]}),
+        ("Reading level", {"fields": ["grade"]}),
+        ("Medical review", {"fields": list(WORKFLOW_FIELDS)}),
+    ]
+    actions = ["submit_for_review", "publish", "archive"]
+    history_list_display = ["status", "reading_grade"]
+
+    @admin.display(description="Reading grade", ordering="reading_grade")
+    def grade(self, obj):
+        if obj.reading_grade is None:
+            return "–"
+        if obj.above_target_grade:
+            return format_html(
+                '<strong class="errornote">{} ⚠ above grade {}</strong>', obj.reading_grade, int(TARGET_READING_GRADE)
+            )
+        return f"{obj.reading_grade}"
+
+    @admin.display(description="Review overdue", boolean=True)
+    def overdue(self, obj):
+        return obj.review_overdue_on(timezone.localdate()) if obj.is_published else None
+
+    def has_publish_permission(self, request):
+        return request.user.has_perm(PUBLISH_PERMISSION)
+
+    def save_model(self, request, obj, form, change):
+        if not change and obj.author_id is None:
+            obj.author = request.user
+        if change:
+            current = Article.objects.get(pk=obj.pk)
+            for field in WORKFLOW_FIELDS:
+                setattr(obj, field, getattr(current, field))
+            text_changed = any(getattr(obj, field) != getattr(current, field) for field in TEXT_FIELDS)
+            if obj.is_published and text_changed and not self.has_publish_permission(request):
+                # Patients must never read text no dermatologist has reviewed.
+                obj.status = Article.Status.IN_REVIEW
+                messages.warning(request, f"“{obj}” changed, so it went back to review and is hidden from patients.")
+        super().save_model(request, obj, form, change)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # simple-history lets anyone who may *view* history post a restore; restoring is a change.
+        if request.method == "POST" and not self.has_change_permission(request):
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def _run_workflow(self, request, queryset, step: str, done: str):
+        moved = 0
+        for article in queryset:
+            try:
+                article._history_user = request.user
+                if step == "publish":
+                    article.publish(by=request.user)
+                else:
+                    getattr(article, step)(by=request.user)
+                moved += 1
+            except (ValidationError, PermissionDenied) as exc:
+                messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        if moved:
+            messages.success(request, f"{moved} article(s) {done}.")
+
+    @admin.action(description="Submit selected articles for medical review", permissions=["change"])
+    def submit_for_review(self, request, queryset):
+        self._run_workflow(request, queryset, "submit_for_review", "sent for review")
+
+    @admin.action(description="Publish selected articles (records you as medical reviewer)", permissions=["publish"])
+    def publish(self, request, queryset):
+        self._run_workflow(request, queryset, "publish", "published")
+
+    @admin.action(description="Archive selected articles (hides them from patients)", permissions=["publish"])
+    def archive(self, request, queryset):
+        self._run_workflow(request, queryset, "archive", "archived")

@@ -1,6 +1,27 @@
+import calendar
+import datetime as dt
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from .rendering import flesch_kincaid_grade, render_markdown
+
+# Patient materials aim for grades 6 to 8 (AMA/NIH health-literacy advice).
+TARGET_READING_GRADE = Decimal("8.0")
+PUBLISH_PERMISSION = "education.publish_article"
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """`day` moved by whole months, clamped to the month's last day (29 Feb + 12 months → 28 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
 
 
 class Condition(models.Model):
@@ -18,6 +39,28 @@ class Condition(models.Model):
 class ArticleQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Article.Status.PUBLISHED)
+
+    def review_overdue(self, today: dt.date):
+        """Published articles whose medical review is due before `today` (or was never scheduled)."""
+        return self.published().filter(Q(next_review_due__lt=today) | Q(next_review_due__isnull=True))
+
+    def search(self, query: str):
+        """Articles whose title, summary or a condition's name contains `query` (case-insensitive)."""
+        query = query.strip()
+        if not query:
+            return self
+        matches = self.filter(
+            Q(title__icontains=query) | Q(summary__icontains=query) | Q(conditions__name__icontains=query)
+        )
+        # Filter by id rather than .distinct() so callers can still order and prefetch freely.
+        return self.filter(pk__in=matches.values("pk"))
+
+    def for_plans_of(self, patient, day: dt.date):
+        """Published articles attached to the patient's plans running on local date `day`."""
+        from routines.models import Plan
+
+        plans = Plan.objects.active_on(day).filter(patient=patient)
+        return self.published().filter(pk__in=plans.values("articles"))
 
 
 class Article(models.Model):
@@ -47,6 +90,9 @@ class Article(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Every save keeps a full copy: the admin shows the history and can restore any version.
+    history = HistoricalRecords(excluded_fields=["body_html", "updated_at"])
+
     objects = ArticleQuerySet.as_manager()
 
     class Meta:
@@ -56,5 +102,62 @@ class Article(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs):
+        # Render once here, not on every page view; the grade is measured on what patients read.
+        self.body_html = render_markdown(self.body)
+        grade = flesch_kincaid_grade(self.body_html)
+        self.reading_grade = None if grade is None else Decimal(str(grade))
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "body" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "body_html", "reading_grade"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("education:article-detail", args=[self.slug])
+
+    def get_handout_url(self) -> str:
+        return reverse("education:article-handout", args=[self.slug])
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    @property
+    def above_target_grade(self) -> bool:
+        return self.reading_grade is not None and self.reading_grade > TARGET_READING_GRADE
+
+    def review_overdue_on(self, today: dt.date) -> bool:
+        return self.is_published and (self.next_review_due is None or self.next_review_due < today)
+
+    # Review workflow: draft → in_review → published → archived. Each step saves
+    # (so the history shows who moved it and when) and returns nothing.
+
+    def submit_for_review(self, *, by) -> None:
+        if self.status not in (self.Status.DRAFT, self.Status.ARCHIVED):
+            raise ValidationError(f"“{self}” is {self.get_status_display().lower()}; only drafts go to review.")
+        if not by.has_perm("education.change_article"):
+            raise PermissionDenied("You may not change articles.")
+        self.status = self.Status.IN_REVIEW
+        self.save()
+
+    def publish(self, *, by, today: dt.date | None = None) -> None:
+        """Publish as medically reviewed by `by` today; the next review falls due a set number of months later."""
+        if not by.has_perm(PUBLISH_PERMISSION):
+            raise PermissionDenied("Only a medical reviewer may publish articles.")
+        if self.status == self.Status.PUBLISHED:
+            raise ValidationError(f"“{self}” is already published.")
+        today = today or timezone.localdate()
+        self.status = self.Status.PUBLISHED
+        self.medical_reviewer = by
+        self.reviewed_on = today
+        self.next_review_due = add_months(today, getattr(settings, "ARTICLE_REVIEW_INTERVAL_MONTHS", 12))
+        self.published_at = self.published_at or timezone.now()
+        self.save()
+
+    def archive(self, *, by) -> None:
+        if not by.has_perm(PUBLISH_PERMISSION):
+            raise PermissionDenied("Only a medical reviewer may archive articles.")
+        if self.status == self.Status.ARCHIVED:
+            raise ValidationError(f"“{self}” is already archived.")
+        self.status = self.Status.ARCHIVED
+        self.save()

@@ -7,4 +7,5 @@ app_name = "education"
 urlpatterns = [
     path("", views.article_list, name="article-list"),
     path("<slug:slug>/", views.article_detail, name="article-detail"),
+    path("<slug:slug>/handout.pdf", views.article_handout, name="article-handout"),
 ]

@@ -1,17 +1,75 @@
-from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.contrib.auth.decorators import login_required, permission_required
+from django.shortcuts import get_object_or_404, render
+
+from portal import handouts
+
+from .models import Article
+
+STAFF_VIEW_PERMISSION = "education.view_article"
+
+
+def _get_article_for_user(request, slug: str) -> Article:
+    """A published article; staff who may view articles also get drafts (to preview them). Else 404."""
+    articles = Article.objects.select_related("medical_reviewer")
+    if not request.user.has_perm(STAFF_VIEW_PERMISSION):
+        articles = articles.published()
+    return get_object_or_404(articles, slug=slug)
+
+
+def _patient_of(user):
+    return getattr(user, "patient", None)
+
+
+def group_by_condition(articles) -> list[tuple[str, list[Article]]]:
+    """[(condition name, articles)] in name order; articles with no condition last under "Other topics".
+
+    Uses the prefetched conditions only, so it runs no queries.
+    """
+    groups: dict[str, list[Article]] = {}
+    for article in articles:
+        names = [condition.name for condition in article.conditions.all()] or [None]
+        for name in names:
+            groups.setdefault(name, []).append(article)
+    named = sorted((name, items) for name, items in groups.items() if name is not None)
+    return named + ([("Other topics", groups[None])] if None in groups else [])
 
 
 @login_required
 def article_list(request):
-    raise Http404
+    query = request.GET.get("q", "").strip()[:100]
+    patient = _patient_of(request.user)
+    mine = []
+    if patient is not None and not query:
+        mine = list(Article.objects.for_plans_of(patient, patient.local_today()).only("title", "slug", "summary"))
+    library = Article.objects.published().search(query).prefetch_related("conditions")
+    library = library.only("title", "slug", "summary", "reading_grade")
+    ctx = {"query": query, "mine": mine, "groups": group_by_condition(library), "is_patient": patient is not None}
+    return render(request, "education/article_list.html", ctx)
 
 
 @login_required
 def article_detail(request, slug):
-    raise Http404
+    article = _get_article_for_user(request, slug)
+    return render(request, "education/article_detail.html", {"article": article})
+
+
+def _handout_response(article: Article):
+    url = handouts.portal_url(article.get_absolute_url())
+    pdf = handouts.render_pdf(
+        "handouts/article.html",
+        {"article": article, "url": url, "qr": handouts.qr_svg(url), "language": article.language},
+    )
+    return handouts.pdf_response(pdf, article.slug)
 
 
 @login_required
+def article_handout(request, slug):
+    return _handout_response(_get_article_for_user(request, slug))
+
+
+@login_required
+@permission_required(STAFF_VIEW_PERMISSION, raise_exception=True)
 def staff_article_handout(request, slug):
-    raise Http404
+    """The same handout for the front desk to print, whatever the article's status (drafts are stamped)."""
+    article = get_object_or_404(Article.objects.select_related("medical_reviewer"), slug=slug)
+    return _handout_response(article)

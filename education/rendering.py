@@ -1,0 +1,149 @@
+"""Article text: Markdown to sanitised HTML, and its reading level.
+
+Article bodies are untrusted input, whoever wrote them: a compromised staff
+account must not be able to put a script in front of patients. So raw HTML
+in the Markdown is dropped before rendering, and the rendered HTML is then
+cleaned by nh3 against an allowlist (belt and braces).
+"""
+
+import re
+from html.parser import HTMLParser
+
+import markdown
+import nh3
+from django.conf import settings
+from markdown.extensions import Extension
+from markdown.postprocessors import RawHtmlPostprocessor
+
+ALLOWED_TAGS = {
+    *("h1", "h2", "h3", "h4", "h5", "h6", "p", "br", "hr", "blockquote"),
+    *("ul", "ol", "li", "strong", "em", "b", "i", "code", "pre", "a", "img"),
+    *("table", "thead", "tbody", "tr", "th", "td"),
+}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title"},
+    "th": {"align"},
+    "td": {"align"},
+}
+URL_SCHEMES = {"http", "https", "mailto"}
+EMPTY_PARAGRAPH = re.compile(r"<p>\s*</p>\n?")
+
+
+class _DropRawHtml(RawHtmlPostprocessor):
+    """Put back stashed entities (&amp; etc.) but never the author's raw HTML tags."""
+
+    def stash_to_string(self, text) -> str:
+        text = str(text)
+        return "" if text.lstrip().startswith("<") else text
+
+
+class _NoRawHtmlExtension(Extension):
+    def extendMarkdown(self, md):  # noqa: N802 (Markdown's API name)
+        md.postprocessors.register(_DropRawHtml(md), "raw_html", 30)
+
+
+def _own_images_only(tag: str, attribute: str, value: str) -> str | None:
+    """nh3 attribute filter: an <img> may only load our own static or media files."""
+    if tag == "img" and attribute == "src":
+        own = value.startswith((settings.STATIC_URL, settings.MEDIA_URL))
+        if not own or value.startswith("//") or ".." in value or "\\" in value:
+            return None
+    return value
+
+
+def render_markdown(text: str) -> str:
+    """The article body as HTML that is safe to put on a page as is."""
+    md = markdown.Markdown(
+        extensions=["sane_lists", "tables", _NoRawHtmlExtension()],
+        extension_configs={"tables": {"use_align_attribute": True}},
+        output_format="html",
+    )
+    html = md.convert(text)
+    html = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        clean_content_tags={"script", "style"},
+        attributes=ALLOWED_ATTRIBUTES,
+        attribute_filter=_own_images_only,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer",
+    )
+    return EMPTY_PARAGRAPH.sub("", html)
+
+
+# Readability ---------------------------------------------------------------
+
+_BLOCK_TAGS = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "blockquote", "pre", "tr"}
+_WORD = re.compile(r"[A-Za-zÀ-ÿ]+(?:['’][A-Za-z]+)?")
+_SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
+_VOWEL_GROUP = re.compile(r"[aeiouy]+")
+# Vowel pairs that are usually two syllables ("mil-i-a", "vid-e-o"), unless in -tion/-sion/-cious.
+_TWO_SYLLABLE_PAIR = re.compile(r"(?<![tsc])i[aou]|eo|ua|uo")
+
+
+class _BlockText(HTMLParser):
+    """Collects the text of each block (paragraph, list item, heading...)."""
+
+    def __init__(self):
+        super().__init__()
+        self.blocks: list[str] = []
+        self._current: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _BLOCK_TAGS:
+            self._flush()
+
+    def handle_endtag(self, tag):
+        if tag in _BLOCK_TAGS:
+            self._flush()
+
+    def handle_data(self, data):
+        self._current.append(data)
+
+    def _flush(self):
+        text = " ".join("".join(self._current).split())
+        if text:
+            self.blocks.append(text)
+        self._current = []
+
+    def close(self):
+        super().close()
+        self._flush()
+
+
+def plain_sentences(html: str) -> str:
+    """The text of `html`, each block ending as a sentence (a heading or list item counts as one)."""
+    parser = _BlockText()
+    parser.feed(html)
+    parser.close()
+    return " ".join(block if block[-1] in ".!?:" else f"{block}." for block in parser.blocks)
+
+
+def count_syllables(word: str) -> int:
+    """English syllables by vowel groups, with the usual silent-e corrections; at least 1."""
+    word = word.lower().replace("’", "'").split("'")[0]
+    count = len(_VOWEL_GROUP.findall(word)) + len(_TWO_SYLLABLE_PAIR.findall(word))
+    if word.endswith("e") and not word.endswith(("le", "ee", "ye", "cne")) and count > 1:
+        count -= 1
+    if word.endswith(("ed", "es")) and not word.endswith(("ted", "ded", "ses", "zes", "ches", "shes", "ges", "ces")):
+        count = max(1, count - 1) if len(word) > 3 else count
+    return max(1, count)
+
+
+def flesch_kincaid_grade(html: str) -> float | None:
+    """The Flesch-Kincaid grade level of the text in `html`, or None if it has no words.
+
+    We count syllables ourselves instead of calling textstat: its English
+    syllable counter downloads the NLTK CMU dictionary from GitHub on first use,
+    which a clinic server must not do (and cannot, offline). The formula is the
+    standard one: 0.39 × words per sentence + 11.8 × syllables per word − 15.59.
+    """
+    text = plain_sentences(html)
+    words = _WORD.findall(text)
+    if not words:
+        return None
+    sentences = max(1, len(_SENTENCE_END.findall(text)))
+    syllables = sum(count_syllables(word) for word in words)
+    grade = 0.39 * len(words) / sentences + 11.8 * syllables / len(words) - 15.59
+    return round(max(grade, 0.0), 1)

@@ -1,0 +1,84 @@
+"""Who may read which article: patients see published ones only; staff handouts need the view permission."""
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from education.models import Article
+
+
+def make_article(slug, status=Article.Status.PUBLISHED, **fields):
+    fields.setdefault("title", slug.replace("-", " ").title())
+    return Article.objects.create(slug=slug, status=status, body="Use sunscreen every morning.", **fields)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("status", [Article.Status.DRAFT, Article.Status.IN_REVIEW, Article.Status.ARCHIVED])
+def test_it_hides_unpublished_articles_from_patients(alice_client, status):
+    article = make_article("hidden", status=status)
+    assert alice_client.get(article.get_absolute_url()).status_code == 404
+    assert alice_client.get(article.get_handout_url()).status_code == 404
+    assert b"Hidden" not in alice_client.get("/learn/").content
+
+
+@pytest.mark.django_db
+def test_it_shows_published_articles_to_patients(alice_client):
+    article = make_article("sunscreen")
+    response = alice_client.get("/learn/sunscreen/")
+    assert response.status_code == 200
+    assert b"Sunscreen" in response.content
+    assert article.get_handout_url().encode() in response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path", ["/learn/", "/learn/sunscreen/", "/learn/sunscreen/handout.pdf", "/handouts/articles/sunscreen.pdf"]
+)
+def test_it_sends_anonymous_visitors_to_the_login_page(client, path):
+    make_article("sunscreen")
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.django_db
+def test_it_refuses_the_staff_handout_to_users_without_the_view_permission(alice_client):
+    make_article("sunscreen")
+    assert alice_client.get("/handouts/articles/sunscreen.pdf").status_code == 403
+
+
+@pytest.mark.django_db
+def test_it_refuses_the_staff_handout_to_staff_without_the_view_permission(client, django_user_model):
+    clerk = django_user_model.objects.create_user("clerk", "clerk@example.org", "pw-clerk-12345", is_staff=True)
+    client.force_login(clerk)
+    make_article("sunscreen")
+    assert client.get("/handouts/articles/sunscreen.pdf").status_code == 403
+
+    clerk.user_permissions.add(Permission.objects.get(codename="view_article"))
+    client.force_login(clerk)
+    assert client.get("/handouts/articles/sunscreen.pdf").status_code == 200
+
+
+@pytest.mark.django_db
+def test_it_lets_the_front_desk_print_any_article(desk_client):
+    make_article("sunscreen")
+    make_article("draft-one", status=Article.Status.DRAFT)
+    assert desk_client.get("/handouts/articles/sunscreen.pdf").status_code == 200
+    assert desk_client.get("/handouts/articles/draft-one.pdf").status_code == 200
+    assert desk_client.get("/handouts/articles/missing.pdf").status_code == 404
+
+
+@pytest.mark.django_db
+def test_it_lets_staff_preview_a_draft_marked_as_hidden(derm_client):
+    make_article("draft-one", status=Article.Status.DRAFT)
+    response = derm_client.get("/learn/draft-one/")
+    assert response.status_code == 200
+    assert b"patients cannot see this article" in response.content
+
+
+@pytest.mark.django_db
+def test_it_puts_no_inline_script_or_style_on_article_pages(alice_client):
+    make_article("sunscreen", summary="Why SPF matters")
+    for path in ("/learn/", "/learn/sunscreen/"):
+        page = alice_client.get(path).content.decode().lower()
+        assert "style=" not in page and "<style" not in page and "onclick" not in page
+        assert "<script>" not in page  # only <script src=... defer>
