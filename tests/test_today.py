@@ -1,0 +1,107 @@
+import datetime as dt
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from portal.models import AccessLog
+from routines import schedule
+from routines.models import Plan, PlanStep, StepCheck
+from routines.services import assign_routine
+from tests.conftest import make_patient
+from tests.test_routines_support import NOON_UTC, TODAY, make_plan, milia_template
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    """Freeze time before any login, so sessions are not already expired."""
+    with time_machine.travel(NOON_UTC, tick=False) as traveller:
+        yield traveller
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_it_shows_todays_steps_by_slot_with_caution_and_wait(alice_client, alice, derm):
+    plan = assign_routine(patient=alice, template=milia_template(), start_date=TODAY, assigned_by=derm)
+    response = alice_client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    # Day 0 of the plan: glycolic (offset 0) is due, retinol (offset 1) is not.
+    assert "Glycolic Serum" in html and "Keep away from the eyes" in html
+    assert "wait 10 minutes" in html
+    assert html.index("Morning") < html.index("Exfoliating Cleanser") < html.index("Evening")
+    assert html.index("Evening") < html.index("Glycolic Serum")
+    assert "0 of 3" in html
+    assert "The next 7 days" in html and "Retinol Serum" in html  # tomorrow in the week glance
+    assert AccessLog.objects.filter(patient=alice, action=AccessLog.VIEW, user=alice.user).count() == 1
+    assert plan.steps.count() == 4
+
+
+def test_it_counts_ticks_done_today(alice_client, alice):
+    plan = make_plan(alice, steps=5)
+    for step in plan.steps.all()[:3]:
+        StepCheck.objects.create(step=step, local_date=TODAY)
+    StepCheck.objects.create(step=plan.steps.first(), local_date=TODAY - dt.timedelta(1))
+    assert "3 of 5" in alice_client.get("/").content.decode()
+
+
+def test_it_explains_when_there_is_no_plan(alice_client, alice, bob):
+    make_plan(bob)
+    make_plan(alice, status=Plan.Status.ENDED)
+    response = alice_client.get("/")
+    assert response.status_code == 200
+    assert "don't have a skincare routine" in response.content.decode()
+    assert "(555) 010-2030" in response.content.decode()
+    assert "Product" not in response.content.decode()  # nothing of bob's
+
+
+def test_it_mentions_a_plan_that_starts_later(alice_client, alice):
+    make_plan(alice, start=TODAY + dt.timedelta(3))
+    assert "starts on" in alice_client.get("/").content.decode()
+
+
+def test_it_sends_staff_to_the_admin(derm_client):
+    assert derm_client.get("/").url == "/admin/"
+
+
+def test_it_requires_login(client):
+    assert client.get("/").url.startswith("/accounts/login/")
+
+
+def test_it_shows_the_whole_plan_with_frequencies_note_and_articles(alice_client, alice):
+    plan = make_plan(alice, steps=2, note="Never squeeze milia.")
+    PlanStep.objects.create(
+        plan=plan,
+        slot=schedule.EVENING,
+        instructions="Exfoliate",
+        frequency=schedule.WEEKDAYS,
+        weekdays="024",
+    )
+    PlanStep.objects.create(
+        plan=plan, slot=schedule.EVENING, instructions="Glycolic", frequency=schedule.EVERY_N_DAYS, interval_days=2
+    )
+    response = alice_client.get("/plan/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Mon, Wed, Fri" in html and "Every other evening" in html and "Never squeeze milia." in html
+    assert AccessLog.objects.filter(patient=alice, action=AccessLog.VIEW, what__startswith="Plan:").exists()
+
+
+def test_it_uses_as_many_queries_for_30_steps_as_for_3(db, client):
+    small = make_patient("small", "C-2001")
+    large = make_patient("large", "C-2002")
+    for patient, steps in ((small, 3), (large, 30)):
+        plan = make_plan(patient, steps=steps)
+        StepCheck.objects.bulk_create(StepCheck(step=s, local_date=TODAY) for s in plan.steps.all()[:2])
+    counts = {}
+    for patient in (small, large):
+        client.force_login(patient.user)
+        counts[patient.user.username] = (_queries(client, "/"), _queries(client, "/plan/"))
+    assert counts["small"] == counts["large"]
+    assert counts["small"][0] <= 10
