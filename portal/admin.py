@@ -181,7 +181,7 @@ class PatientAdmin(admin.ModelAdmin):
     @admin.display(description="Portal")
     def portal_status(self, patient):
         if patient.user.has_usable_password():
-            return format_html('<span title="Has set a password">Active</span>')
+            return format_html('<span title="{}">Active</span>', "Has set a password")
         return "Not activated"
 
     @admin.action(description="Send portal invitation", permissions=["invite"])

@@ -1,0 +1,198 @@
+import datetime as dt
+
+import pytest
+import time_machine
+
+from portal.models import AccessLog
+from routines import schedule
+from routines.models import Plan, PlanStep, StepCheck
+from tests.test_routines_support import NOON_UTC, TODAY, make_plan, milia_template
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with time_machine.travel(NOON_UTC, tick=False) as traveller:
+        yield traveller
+
+
+def _plan_post(plan, steps, **changes):
+    """The admin change form's POST data for `plan` with its steps (dicts of field changes per step)."""
+    data = {
+        "patient": plan.patient_id,
+        "name": plan.name,
+        "status": plan.status,
+        "start_date": plan.start_date.isoformat(),
+        "end_date": plan.end_date.isoformat() if plan.end_date else "",
+        "note": plan.note,
+        "steps-TOTAL_FORMS": len(steps),
+        "steps-INITIAL_FORMS": len(steps),
+        "steps-MIN_NUM_FORMS": 0,
+        "steps-MAX_NUM_FORMS": 1000,
+        **changes,
+    }
+    for i, (step, fields) in enumerate(steps):
+        values = {
+            "id": step.pk,
+            "plan": plan.pk,
+            "slot": step.slot,
+            "order": step.order,
+            "product": step.product_id or "",
+            "instructions": step.instructions,
+            "frequency": step.frequency,
+            "interval_days": step.interval_days,
+            "offset_days": step.offset_days,
+            "wait_minutes": step.wait_minutes,
+            "caution": step.caution,
+            "area": step.area,
+            **fields,
+        }
+        weekdays = values.pop("weekdays", list(step.weekdays))
+        data.update({f"steps-{i}-{key}": value for key, value in values.items()})
+        data[f"steps-{i}-weekdays"] = weekdays
+    return data
+
+
+def test_it_assigns_a_routine_from_the_patient_page(derm_client, alice):
+    template = milia_template()
+    page = derm_client.get(f"/admin/portal/patient/{alice.pk}/change/")
+    assert b"Assign a routine" in page.content and b"Print plan" in page.content
+    url = f"/admin/portal/patient/{alice.pk}/assign-routine/"
+    assert derm_client.get(url).status_code == 200
+    response = derm_client.post(url, {"template": template.pk, "start_date": "2027-03-10", "note": "Be gentle."})
+    plan = Plan.objects.get(patient=alice)
+    assert response.status_code == 302 and response.url == f"/admin/routines/plan/{plan.pk}/change/"
+    assert plan.version == 1 and plan.note == "Be gentle." and plan.template == template
+    assert plan.steps.count() == template.steps.count() == 4
+    assert AccessLog.objects.filter(patient=alice, action=AccessLog.CHANGE).exists()
+
+
+def test_it_refuses_an_end_date_before_the_start(derm_client, alice):
+    template = milia_template()
+    url = f"/admin/portal/patient/{alice.pk}/assign-routine/"
+    data = {"template": template.pk, "start_date": "2027-03-10", "end_date": "2027-03-01"}
+    response = derm_client.post(url, data)
+    assert response.status_code == 200
+    assert "The end date cannot be before the start date." in response.content.decode()
+    assert not Plan.objects.exists()
+
+
+def test_it_ends_the_previous_plan_when_assigning_a_new_one(derm_client, alice):
+    old = make_plan(alice, start=TODAY - dt.timedelta(30))
+    url = f"/admin/portal/patient/{alice.pk}/assign-routine/"
+    derm_client.post(url, {"template": milia_template().pk, "start_date": "2027-03-12"})
+    old.refresh_from_db()
+    assert old.status == Plan.Status.ENDED and old.end_date == dt.date(2027, 3, 11)
+
+
+def test_it_keeps_the_template_when_the_plan_is_edited(derm_client, alice):
+    template = milia_template()
+    derm_client.post(
+        f"/admin/portal/patient/{alice.pk}/assign-routine/", {"template": template.pk, "start_date": "2027-03-10"}
+    )
+    plan = Plan.objects.get()
+    steps = list(plan.steps.all())
+    data = _plan_post(plan, [(steps[0], {"instructions": "Only on the cheeks"})] + [(s, {}) for s in steps[1:]])
+    response = derm_client.post(f"/admin/routines/plan/{plan.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    plan.refresh_from_db()
+    assert plan.version == 2
+    assert not template.steps.filter(instructions="Only on the cheeks").exists()
+    assert plan.steps.filter(instructions="Only on the cheeks").exists()
+
+
+def test_it_bumps_the_version_only_when_steps_change(derm_client, alice):
+    plan = make_plan(alice)
+    steps = [(s, {}) for s in plan.steps.all()]
+    derm_client.post(f"/admin/routines/plan/{plan.pk}/change/", _plan_post(plan, steps, note="New note"))
+    plan.refresh_from_db()
+    assert plan.version == 1 and plan.note == "New note"
+    first = plan.steps.first()
+    derm_client.post(
+        f"/admin/routines/plan/{plan.pk}/change/",
+        _plan_post(plan, [(first, {"DELETE": "on"})] + steps[1:]),
+    )
+    plan.refresh_from_db()
+    assert plan.version == 2 and plan.steps.count() == 2
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"frequency": schedule.EVERY_N_DAYS, "interval_days": 0}, "“Every N days” needs N of at least 1."),
+        ({"frequency": schedule.EVERY_N_DAYS, "interval_days": 2, "offset_days": 2}, "The offset must be between 0"),
+        ({"frequency": schedule.WEEKDAYS, "weekdays": []}, "Choose at least one weekday."),
+    ],
+)
+def test_it_stops_impossible_schedules_with_a_clear_message(derm_client, alice, fields, message):
+    plan = make_plan(alice, steps=1)
+    step = plan.steps.get()
+    response = derm_client.post(f"/admin/routines/plan/{plan.pk}/change/", _plan_post(plan, [(step, fields)]))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    plan.refresh_from_db()
+    step.refresh_from_db()
+    assert plan.version == 1 and step.frequency == schedule.DAILY
+
+
+def test_it_stops_an_end_date_before_the_start_on_the_plan(derm_client, alice):
+    plan = make_plan(alice, steps=1)
+    data = _plan_post(plan, [(plan.steps.get(), {})], end_date="2027-03-01")
+    response = derm_client.post(f"/admin/routines/plan/{plan.pk}/change/", data)
+    assert "The end date cannot be before the start date." in response.content.decode()
+
+
+def test_it_saves_chosen_weekdays_from_checkboxes(derm_client, alice):
+    plan = make_plan(alice, steps=1)
+    step = plan.steps.get()
+    data = _plan_post(plan, [(step, {"frequency": schedule.WEEKDAYS, "weekdays": ["4", "0", "2"]})])
+    assert derm_client.post(f"/admin/routines/plan/{plan.pk}/change/", data).status_code == 302
+    step.refresh_from_db()
+    assert step.weekdays == "024" and step.frequency_text == "Mon, Wed, Fri mornings"
+
+
+def test_it_lets_front_desk_view_but_not_change_or_assign_plans(desk_client, alice):
+    plan = make_plan(alice)
+    assert desk_client.get(f"/admin/routines/plan/{plan.pk}/change/").status_code == 200
+    data = _plan_post(plan, [(s, {"instructions": "Changed"}) for s in plan.steps.all()])
+    assert desk_client.post(f"/admin/routines/plan/{plan.pk}/change/", data).status_code == 403
+    assert not PlanStep.objects.filter(instructions="Changed").exists()
+    url = f"/admin/portal/patient/{alice.pk}/assign-routine/"
+    assert desk_client.get(url).status_code == 403
+    assert desk_client.post(url, {"template": milia_template().pk, "start_date": "2027-03-10"}).status_code == 403
+    page = desk_client.get(f"/admin/portal/patient/{alice.pk}/change/").content.decode()
+    assert "Assign a routine" not in page and "Print plan" in page and "Print invitation" in page
+
+
+def test_it_logs_staff_viewing_a_plan(derm_client, alice):
+    plan = make_plan(alice)
+    derm_client.get(f"/admin/routines/plan/{plan.pk}/change/")
+    assert AccessLog.objects.filter(patient=alice, action=AccessLog.VIEW, what__startswith="Admin plan").exists()
+
+
+def test_it_shows_adherence_and_last_check_in(derm_client, alice, bob):
+    plan = make_plan(alice, steps=2, start=TODAY - dt.timedelta(10))  # one morning and one evening step, daily
+    morning, evening = plan.steps.all()
+    for n in range(1, 8):  # every morning of the last 7 days, no evenings
+        StepCheck.objects.create(step=morning, local_date=TODAY - dt.timedelta(n))
+    make_plan(bob, start=TODAY - dt.timedelta(10))
+    page = derm_client.get("/admin/portal/patient/").content.decode()
+    assert "50% (7/14)" in page  # 7 days
+    assert "35% (7/20)" in page  # 30 days, but the plan ran only 10 complete days
+    assert "March 9, 2027" in page or "2027-03-09" in page
+    detail = derm_client.get(f"/admin/portal/patient/{alice.pk}/change/").content.decode()
+    assert "50% (7/14)" in detail
+
+
+def test_it_filters_patients_not_checked_in_for_3_days(derm_client, alice, bob):
+    stale = make_plan(alice, start=TODAY - dt.timedelta(10)).steps.first()
+    fresh = make_plan(bob, start=TODAY - dt.timedelta(10)).steps.first()
+    StepCheck.objects.create(step=stale, local_date=TODAY - dt.timedelta(4))
+    StepCheck.objects.create(step=fresh, local_date=TODAY - dt.timedelta(1))
+    page = derm_client.get("/admin/portal/patient/?checkins=stale3").content.decode()
+    assert "C-1001" in page and "C-1002" not in page
+
+
+def test_it_keeps_the_invitation_action(derm_client, alice, mailoutbox):
+    data = {"action": "send_portal_invitation", "_selected_action": [alice.pk]}
+    assert derm_client.post("/admin/portal/patient/", data).status_code == 302
+    assert len(mailoutbox) == 1
