@@ -1,0 +1,73 @@
+"""The patient journey in headless Chromium on a phone-sized screen."""
+
+import os
+
+import pytest
+
+from portal.models import Patient
+from routines.models import Plan
+from tests.conftest import PASSWORD, make_patient
+from tests.test_routines_support import make_plan
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls in the test are still synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def page():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists("/usr/bin/chromium"):
+        pytest.skip("Debian's chromium is not installed")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def _no_horizontal_scroll(page):
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+@pytest.mark.browser
+def test_it_lets_a_patient_tick_todays_step_on_a_phone(transactional_db, live_server, page):
+    patient = make_patient("alice", "C-1001")
+    plan = make_plan(patient, steps=3, start=Patient.objects.get().local_today(), note="Be gentle.")
+    step = plan.steps.order_by("order").first()
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("form:has(input[name=password]) [type=submit]").click()
+    page.wait_for_url(f"{live_server.url}/")
+
+    card = page.locator(f"#step-{step.pk}")
+    assert "Step number 0" in card.inner_text()
+    assert "0 of 3" in page.inner_text("#progress")
+    _no_horizontal_scroll(page)
+
+    card.get_by_role("button").click()
+    page.wait_for_load_state()
+    page.reload()
+    card = page.locator(f"#step-{step.pk}")
+    assert "is-done" in card.get_attribute("class")
+    assert card.get_by_role("button").get_attribute("aria-pressed") == "true"
+    assert "1 of 3" in page.inner_text("#progress")
+    _no_horizontal_scroll(page)
+
+    page.goto(f"{live_server.url}/plan/")
+    assert "Be gentle." in page.inner_text("main")
+    _no_horizontal_scroll(page)
+    page.goto(f"{live_server.url}/plan/print/")
+    assert Plan.objects.get().steps.count() == 3
+    _no_horizontal_scroll(page)
