@@ -55,6 +55,24 @@ class ArticleQuerySet(models.QuerySet):
         # Filter by id rather than .distinct() so callers can still order and prefetch freely.
         return self.filter(pk__in=matches.values("pk"))
 
+    def grouped_by_condition(self) -> list[tuple[str, list["Article"]]]:
+        """[(condition name, articles)] in name order, articles without a condition last under "Other topics".
+
+        An article with two conditions appears in both groups. Two queries however many
+        articles there are (a plain join on the through table: cheaper than prefetching).
+        """
+        articles = {article.pk: article for article in self}
+        through = Article.conditions.through.objects.filter(article__in=self.values("pk"))
+        names: dict[int, list[str]] = {}
+        for article_id, name in through.order_by("condition__name").values_list("article_id", "condition__name"):
+            names.setdefault(article_id, []).append(name)
+        groups: dict[str, list[Article]] = {}
+        for pk, article in articles.items():
+            for name in names.get(pk, [None]):
+                groups.setdefault(name, []).append(article)
+        named = sorted((name, items) for name, items in groups.items() if name is not None)
+        return named + ([("Other topics", groups[None])] if None in groups else [])
+
     def for_plans_of(self, patient, day: dt.date):
         """Published articles attached to the patient's plans running on local date `day`."""
         from routines.models import Plan

@@ -20,20 +20,6 @@ def _patient_of(user):
     return getattr(user, "patient", None)
 
 
-def group_by_condition(articles) -> list[tuple[str, list[Article]]]:
-    """[(condition name, articles)] in name order; articles with no condition last under "Other topics".
-
-    Uses the prefetched conditions only, so it runs no queries.
-    """
-    groups: dict[str, list[Article]] = {}
-    for article in articles:
-        names = [condition.name for condition in article.conditions.all()] or [None]
-        for name in names:
-            groups.setdefault(name, []).append(article)
-    named = sorted((name, items) for name, items in groups.items() if name is not None)
-    return named + ([("Other topics", groups[None])] if None in groups else [])
-
-
 @login_required
 def article_list(request):
     query = request.GET.get("q", "").strip()[:100]
@@ -41,9 +27,8 @@ def article_list(request):
     mine = []
     if patient is not None and not query:
         mine = list(Article.objects.for_plans_of(patient, patient.local_today()).only("title", "slug", "summary"))
-    library = Article.objects.published().search(query).prefetch_related("conditions")
-    library = library.only("title", "slug", "summary", "reading_grade")
-    ctx = {"query": query, "mine": mine, "groups": group_by_condition(library), "is_patient": patient is not None}
+    library = Article.objects.published().search(query).only("title", "slug", "summary")
+    ctx = {"query": query, "mine": mine, "groups": library.grouped_by_condition(), "is_patient": patient is not None}
     return render(request, "education/article_list.html", ctx)
 
 
