@@ -1,1 +1,46 @@
-"""Admin for reminders (imported by routines/admin.py)."""
+"""Admin for reminders (imported by routines/admin.py): a read-only log with one action."""
+
+from django.contrib import admin, messages
+
+from .models import Reminder
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    list_display = ["due_at", "patient", "slot", "local_date", "channel", "status", "attempts", "short_error"]
+    list_filter = ["status", "channel", ("local_date", admin.DateFieldListFilter), "slot"]
+    search_fields = ["patient__chart_number", "patient__user__last_name", "patient__user__email"]
+    date_hierarchy = "local_date"
+    list_select_related = ["patient__user"]
+    ordering = ["-due_at"]
+    actions = ["retry_failed"]
+    readonly_fields = [f.name for f in Reminder._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("routines.change_reminder")
+
+    @admin.display(description="error")
+    def short_error(self, obj):
+        return (obj.last_error[:80] + "…") if len(obj.last_error) > 80 else obj.last_error
+
+    @admin.action(description="Retry failed reminders", permissions=["retry"])
+    def retry_failed(self, request, queryset):
+        # Back to pending: the scheduler enqueues it on its next pass if still inside the grace window,
+        # and skips it (recorded) otherwise. Other statuses are left alone.
+        count = queryset.filter(status=Reminder.Status.FAILED).update(
+            status=Reminder.Status.PENDING, next_attempt_at=None, enqueued_at=None, claimed_at=None
+        )
+        self.message_user(
+            request,
+            f"{count} failed reminder(s) queued again; any older than the grace window will be skipped.",
+            messages.SUCCESS,
+        )

@@ -1,0 +1,67 @@
+import zoneinfo
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Fieldset, Layout, Submit
+from django import forms
+
+from portal.models import Patient
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    names = sorted(z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+    return [(name, name.replace("_", " ")) for name in names]
+
+
+class ReminderPreferencesForm(forms.ModelForm):
+    """A patient's own reminder settings. Pausing with no date pauses until turned back on."""
+
+    time_zone = forms.ChoiceField(choices=time_zone_choices, help_text="Reminders follow this zone's clock.")
+
+    class Meta:
+        model = Patient
+        fields = [
+            "morning_reminder_time",
+            "evening_reminder_time",
+            "time_zone",
+            "email_consent",
+            "sms_consent",
+            "reminders_paused",
+            "paused_until",
+        ]
+        labels = {
+            "email_consent": "Send me reminders by email",
+            "sms_consent": "Send me reminders by text message (SMS)",
+            "reminders_paused": "Pause my reminders",
+            "paused_until": "Resume on",
+        }
+        widgets = {
+            "morning_reminder_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "evening_reminder_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "paused_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def __init__(self, *args, today=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Fieldset("When", "morning_reminder_time", "evening_reminder_time", "time_zone"),
+            Fieldset("How", "email_consent", "sms_consent"),
+            Fieldset("Pause", "reminders_paused", "paused_until"),
+            Submit("save", "Save reminder settings"),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        morning, evening = cleaned.get("morning_reminder_time"), cleaned.get("evening_reminder_time")
+        if morning and evening and morning >= evening:
+            self.add_error("evening_reminder_time", "The evening reminder must come after the morning one.")
+        until = cleaned.get("paused_until")
+        if until:
+            if self.today and until <= self.today:
+                self.add_error("paused_until", "Choose a date after today, or leave it empty.")
+            # A resume date only makes sense for a pause.
+            cleaned["reminders_paused"] = True
+        if cleaned.get("sms_consent") and not self.instance.phone:
+            self.add_error("sms_consent", "We have no mobile number for you; ask the front desk to add one.")
+        return cleaned

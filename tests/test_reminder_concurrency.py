@@ -1,0 +1,76 @@
+"""Two workers at once send each due reminder exactly once.
+
+Real threads with their own database connections against committed data, on
+SQLite and on PostgreSQL (the suite also runs with DATABASE_URL=postgres://…).
+"""
+
+import threading
+from collections import Counter
+
+import pytest
+from django.db import connection
+
+from routines import reminders, schedule
+from routines.models import Reminder
+from tests.conftest import make_patient
+from tests.test_reminder_support import make_plan, utc
+
+DUE = utc(2027, 3, 2, 13, 0)
+PATIENTS = 40
+
+
+def run_workers(count, work):
+    barrier = threading.Barrier(count)
+    errors = []
+
+    def worker():
+        try:
+            barrier.wait()
+            work()
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_sends_each_reminder_once_with_two_workers(mailoutbox):
+    for n in range(PATIENTS):
+        patient = make_patient(f"p{n}", f"C-{n:04}", email_consent=True)
+        make_plan(patient, steps=[(schedule.MORNING, "Sunscreen")])
+    reminders.plan_reminders(now=DUE)
+    due = Reminder.objects.filter(due_at=DUE).count()
+    assert due == PATIENTS
+
+    def drain():
+        # Small batches so the two workers keep colliding on the same rows.
+        while reminders.send_due(now=DUE, batch_size=3):
+            pass
+
+    run_workers(2, drain)
+
+    recipients = Counter(address for email in mailoutbox for address in email.to)
+    assert len(recipients) == PATIENTS
+    assert set(recipients.values()) == {1}
+    assert Reminder.objects.filter(due_at=DUE, status="sent").count() == PATIENTS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_lets_only_one_of_two_racing_claims_win():
+    # No cast fixtures here: a transactional test flushes the groups they need.
+    alice = make_patient("alice", "C-1001", email_consent=True)
+    make_plan(alice, steps=[(schedule.MORNING, "Sunscreen")])
+    reminders.plan_reminders(now=DUE)
+    reminder = Reminder.objects.get(due_at=DUE)
+    for _ in range(10):
+        Reminder.objects.filter(pk=reminder.pk).update(status="pending")
+        wins = []
+        run_workers(2, lambda: wins.append(reminders.claim(reminder, now=DUE)))
+        assert sorted(wins) == [False, True]

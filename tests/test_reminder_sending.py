@@ -1,0 +1,234 @@
+"""Sending: exactly once, skipped with a reason, failed and retried with back-off."""
+
+import datetime as dt
+import smtplib
+from unittest import mock
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.test import override_settings
+
+from education.models import Condition
+from routines import reminders, schedule
+from routines.models import Reminder, WorkerHeartbeat
+from tests.test_reminder_support import make_plan, utc
+
+# Alice's 08:00 EST morning reminder on 2 March 2027 is due at 13:00 UTC.
+DUE = utc(2027, 3, 2, 13, 0)
+LOCMEM_SEND = "django.core.mail.backends.locmem.EmailBackend.send_messages"
+
+
+@pytest.fixture
+def morning(alice):
+    """Alice's planned morning reminder on 2 March (2 steps)."""
+    plan = make_plan(alice, steps=[(schedule.MORNING, "Gentle cleanser"), (schedule.MORNING, "Sunscreen SPF 30")])
+    reminders.plan_reminders(now=DUE)
+    return Reminder.objects.get(plan=plan, slot="morning", local_date=dt.date(2027, 3, 2))
+
+
+def test_it_sends_a_due_reminder_once(morning, mailoutbox):
+    reminders.send_due(now=DUE + dt.timedelta(minutes=1))
+    reminders.send_due(now=DUE + dt.timedelta(minutes=2))
+    assert len(mailoutbox) == 1
+    morning.refresh_from_db()
+    assert morning.status == "sent"
+    assert morning.attempts == 1
+    assert morning.sent_at == DUE + dt.timedelta(minutes=1)
+
+
+def test_it_writes_a_friendly_email(morning, mailoutbox):
+    reminders.send_due(now=DUE)
+    email = mailoutbox[0]
+    html = email.alternatives[0][0]
+    assert email.to == ["alice@example.org"]
+    assert email.subject == "Your morning routine: 2 steps"
+    assert "Hi Alice, your morning routine: 2 steps" in email.body
+    for part in (email.body, html):
+        assert "Gentle cleanser" in part
+        assert "Sunscreen SPF 30" in part
+        assert "http://127.0.0.1:8000/" in part
+        assert "/reminders/unsubscribe/" in part
+    assert 'name="viewport"' in html
+    assert email.extra_headers["List-Unsubscribe"].startswith("<http://127.0.0.1:8000/reminders/unsubscribe/")
+    assert email.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_it_never_names_a_condition_or_the_plan(alice, mailoutbox):
+    Condition.objects.create(name="Milia", slug="milia")
+    Condition.objects.create(name="Acne", slug="acne")
+    make_plan(
+        alice,
+        name="Milia care",
+        steps=[(schedule.MORNING, "Phyto 52: helps release milia"), (schedule.MORNING, "Sunscreen")],
+    )
+    reminders.plan_reminders(now=DUE)
+    reminders.send_due(now=DUE)
+    email = mailoutbox[0]
+    text = " ".join([email.subject, email.body, email.alternatives[0][0], str(email.extra_headers)]).lower()
+    assert "milia" not in text
+    assert "acne" not in text
+    assert "Step 1 of your routine" in email.body
+    assert "Sunscreen" in email.body
+
+
+def test_it_skips_a_reminder_past_the_grace_window(morning, mailoutbox):
+    now = DUE + dt.timedelta(hours=2, minutes=1)
+    assert reminders.send_due(now=now) == 0
+    assert reminders.skip_late(now=now) == 1
+    morning.refresh_from_db()
+    assert morning.status == "skipped"
+    assert "Too late" in morning.skip_reason
+    assert mailoutbox == []
+
+
+def test_it_still_sends_inside_the_grace_window(morning, mailoutbox):
+    reminders.skip_late(now=DUE + dt.timedelta(hours=1, minutes=59))
+    reminders.send_due(now=DUE + dt.timedelta(hours=1, minutes=59))
+    assert len(mailoutbox) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"reminders_paused": True}, "paused"),
+        ({"reminders_paused": True, "paused_until": dt.date(2027, 3, 5)}, "paused"),
+        ({"email_consent": False}, "No consent"),
+    ],
+)
+def test_it_skips_patients_who_opted_out_after_planning(morning, alice, mailoutbox, change, reason):
+    for field, value in change.items():
+        setattr(alice, field, value)
+    alice.save()
+    reminders.send_due(now=DUE)
+    morning.refresh_from_db()
+    assert morning.status == "skipped"
+    assert reason in morning.skip_reason
+    assert mailoutbox == []
+
+
+def test_it_sends_again_once_a_pause_is_over(morning, alice, mailoutbox):
+    alice.reminders_paused = True
+    alice.paused_until = dt.date(2027, 3, 2)
+    alice.save()
+    reminders.send_due(now=DUE)
+    assert len(mailoutbox) == 1
+
+
+def test_it_skips_an_ended_plan(morning, mailoutbox):
+    morning.plan.status = "ended"
+    morning.plan.save()
+    reminders.send_due(now=DUE)
+    morning.refresh_from_db()
+    assert (morning.status, morning.skip_reason) == ("skipped", "The plan has ended.")
+    assert mailoutbox == []
+
+
+def test_it_plans_nothing_for_paused_or_unconsented_patients_beyond_skips(alice, bob, mailoutbox):
+    alice.reminders_paused = True
+    alice.save()
+    bob.email_consent = False
+    bob.save()
+    make_plan(alice)
+    make_plan(bob)
+    call_command("run_reminders", "--once", "--now", "2027-03-02T13:01:00Z", stdout=mock.Mock())
+    assert mailoutbox == []
+    assert not Reminder.objects.filter(patient=bob).exists()
+    assert set(Reminder.objects.filter(patient=alice, due_at__lte=DUE).values_list("status", flat=True)) == {"skipped"}
+
+
+def test_it_retries_a_failure_with_back_off_then_succeeds(morning, mailoutbox):
+    with mock.patch(LOCMEM_SEND, side_effect=smtplib.SMTPServerDisconnected("Connection unexpectedly closed")):
+        reminders.send_due(now=DUE)
+    morning.refresh_from_db()
+    assert morning.status == "failed"
+    assert morning.attempts == 1
+    assert "SMTPServerDisconnected" in morning.last_error
+    assert morning.next_attempt_at == DUE + dt.timedelta(seconds=60)
+
+    assert reminders.send_due(now=DUE + dt.timedelta(seconds=30)) == 0  # backing off
+    with mock.patch(LOCMEM_SEND, side_effect=smtplib.SMTPServerDisconnected("again")):
+        reminders.send_due(now=DUE + dt.timedelta(seconds=61))
+    morning.refresh_from_db()
+    assert (morning.attempts, morning.next_attempt_at) == (2, DUE + dt.timedelta(seconds=61 + 120))
+
+    reminders.send_due(now=DUE + dt.timedelta(seconds=181))
+    morning.refresh_from_db()
+    assert (morning.status, morning.attempts, morning.last_error) == ("sent", 3, "")
+    assert len(mailoutbox) == 1
+
+
+@override_settings(REMINDER_MAX_ATTEMPTS=3)
+def test_it_gives_up_after_the_last_attempt(morning, mailoutbox):
+    now = DUE
+    with mock.patch(LOCMEM_SEND, side_effect=smtplib.SMTPServerDisconnected("down")):
+        for _ in range(5):
+            reminders.send_due(now=now)
+            now += dt.timedelta(minutes=10)
+    morning.refresh_from_db()
+    assert (morning.status, morning.attempts, morning.next_attempt_at) == ("failed", 3, None)
+
+
+def test_it_does_not_retry_a_permanent_error(morning, alice, mailoutbox):
+    alice.user.email = ""
+    alice.user.save()
+    reminders.send_due(now=DUE)
+    morning.refresh_from_db()
+    assert (morning.status, morning.next_attempt_at) == ("failed", None)
+    assert "no email address" in morning.last_error
+
+
+def test_it_fails_a_reminder_left_sending_by_a_crashed_worker_without_resending(morning, mailoutbox):
+    Reminder.objects.filter(pk=morning.pk).update(status="sending", claimed_at=DUE)
+    assert reminders.recover_stuck(now=DUE + dt.timedelta(minutes=5)) == 0  # maybe still sending
+    assert reminders.recover_stuck(now=DUE + dt.timedelta(minutes=11)) == 1
+    reminders.send_due(now=DUE + dt.timedelta(minutes=12))
+    morning.refresh_from_db()
+    assert morning.status == "failed"
+    assert "delivery is unknown" in morning.last_error
+    assert mailoutbox == []
+
+
+@override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}})
+def test_it_enqueues_once_and_re_enqueues_a_lost_task(morning):
+    from django_tasks import default_task_backend
+
+    default_task_backend.clear()
+    assert reminders.enqueue_due(now=DUE) == 1
+    assert reminders.enqueue_due(now=DUE + dt.timedelta(minutes=5)) == 0
+    assert reminders.enqueue_due(now=DUE + dt.timedelta(minutes=11)) == 1  # the first task never ran
+    results = default_task_backend.results
+    assert [r.args for r in results] == [[[morning.pk]], [[morning.pk]]]
+
+
+@override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}})
+def test_it_sends_through_the_task_backend(morning, mailoutbox):
+    with time_machine.travel(DUE + dt.timedelta(minutes=1), tick=False):
+        reminders.enqueue_due(now=DUE + dt.timedelta(minutes=1))
+    morning.refresh_from_db()
+    assert morning.status == "sent"
+    assert len(mailoutbox) == 1
+
+
+def test_it_runs_one_whole_pass_with_once_and_now(alice, mailoutbox, client):
+    make_plan(alice)
+    out = mock.Mock()
+    call_command("run_reminders", "--once", "--now", "2027-03-02T13:01:00Z", stdout=out)
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].subject == "Your morning routine: 2 steps"
+    assert Reminder.objects.get(status="sent").local_date == dt.date(2027, 3, 2)
+    assert Reminder.objects.filter(status="pending").count() == 2  # this evening and tomorrow morning
+    assert WorkerHeartbeat.objects.filter(name="run_reminders").exists()
+    assert client.get("/healthz").json()["reminders"] == "ok"
+
+    # Running the same pass again sends nothing more.
+    call_command("run_reminders", "--once", "--now", "2027-03-02T13:05:00Z", stdout=out)
+    assert len(mailoutbox) == 1
+
+
+def test_it_reports_a_stale_scheduler(db, client):
+    assert client.get("/healthz").json()["reminders"] == "stale"
+    reminders.beat()
+    assert client.get("/healthz").json()["reminders"] == "ok"
+    WorkerHeartbeat.objects.update(beat_at=utc(2020, 1, 1))
+    assert client.get("/healthz").json()["reminders"] == "stale"
