@@ -367,23 +367,3 @@ REMINDER_BATCH_SIZE = envint("REMINDER_BATCH_SIZE", 500)
 # SMS transport: a dotted path; the console backend logs messages, the file backend appends to SMS_FILE_PATH.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "routines.transports.ConsoleSMSBackend")
 SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", str(VAR_DIR / "sms"))
-
-# --- Reminders (routines/reminders.py, `run_reminders`) ---
-# Reminders due longer ago than the grace window are skipped, never sent late:
-# a morning reminder must not arrive at night after an outage.
-REMINDER_GRACE_MINUTES = envint("REMINDER_GRACE_MINUTES", 120)
-# How far ahead each planning pass creates Reminder rows (idempotent inserts).
-REMINDER_PLAN_AHEAD_HOURS = envint("REMINDER_PLAN_AHEAD_HOURS", 36)
-# A failed send is retried with exponential back-off until this many attempts.
-REMINDER_MAX_ATTEMPTS = envint("REMINDER_MAX_ATTEMPTS", 5)
-REMINDER_RETRY_BASE_SECONDS = envint("REMINDER_RETRY_BASE_SECONDS", 60)
-# A row left "sending" this long by a crashed worker is recovered (as failed, see reminders.py).
-REMINDER_CLAIM_TIMEOUT_MINUTES = envint("REMINDER_CLAIM_TIMEOUT_MINUTES", 10)
-# An enqueued send task that has not run after this long is presumed lost and re-enqueued.
-REMINDER_REQUEUE_AFTER_MINUTES = envint("REMINDER_REQUEUE_AFTER_MINUTES", 10)
-# /healthz says "stale" when no scheduler pass ran for this long.
-REMINDER_STALE_AFTER_MINUTES = envint("REMINDER_STALE_AFTER_MINUTES", 5)
-REMINDER_BATCH_SIZE = envint("REMINDER_BATCH_SIZE", 500)
-# SMS transport: a dotted path; the console backend logs messages, the file backend appends to SMS_FILE_PATH.
-SMS_BACKEND = os.environ.get("SMS_BACKEND", "routines.transports.ConsoleSMSBackend")
-SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", str(VAR_DIR / "sms"))
