@@ -1,6 +1,7 @@
 """Article bodies are untrusted: nothing executable or raw HTML reaches a page; the grade is measured."""
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -111,3 +112,10 @@ def test_it_treats_headings_and_list_items_as_sentences():
 
 def test_it_has_no_grade_for_an_empty_body():
     assert flesch_kincaid_grade(render_markdown("")) is None
+
+
+def test_it_grades_the_clinics_original_milia_article_above_the_patient_target():
+    seed = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "milia-article.txt"
+    if not seed.exists():
+        pytest.skip("seed article not available")
+    assert flesch_kincaid_grade(render_markdown(seed.read_text())) > 8
