@@ -1,0 +1,88 @@
+"""The patient's reminder settings page."""
+
+import datetime as dt
+
+import time_machine
+
+from routines.models import Reminder
+from tests.test_reminder_support import make_plan
+
+NOW = dt.datetime(2027, 3, 2, 12, 0, tzinfo=dt.UTC)
+
+
+def signed_in(client, patient):
+    client.force_login(patient.user)
+    return client
+
+
+def valid(**changes):
+    data = {
+        "morning_reminder_time": "07:15",
+        "evening_reminder_time": "21:00",
+        "time_zone": "Europe/Madrid",
+        "email_consent": "on",
+    }
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_it_requires_login(client):
+    response = client.get("/reminders/")
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+def test_it_shows_the_form_and_calendar_link(alice, alice_client):
+    response = alice_client.get("/reminders/")
+    assert response.status_code == 200
+    assert b"Save reminder settings" in response.content
+    assert alice.calendar_token.encode() in response.content
+    assert b'style="' not in response.content
+    assert b"<script>" not in response.content
+
+
+@time_machine.travel(NOW, tick=False)
+def test_it_saves_and_replans(alice, client):
+    # Signed in inside the frozen time, so the session is not already expired.
+    alice_client = signed_in(client, alice)
+    make_plan(alice)
+    response = alice_client.post("/reminders/", valid())
+    assert response.status_code == 302
+    alice.refresh_from_db()
+    assert (alice.morning_reminder_time, alice.evening_reminder_time) == (dt.time(7, 15), dt.time(21, 0))
+    assert alice.time_zone == "Europe/Madrid"
+    # 2 March 21:00 in Madrid (CET, UTC+1) is 20:00 UTC.
+    assert Reminder.objects.filter(slot="evening", local_date=dt.date(2027, 3, 2)).get().due_at == dt.datetime(
+        2027, 3, 2, 20, 0, tzinfo=dt.UTC
+    )
+
+
+@time_machine.travel(NOW, tick=False)
+def test_it_pauses_until_a_date(alice, client):
+    alice_client = signed_in(client, alice)
+    response = alice_client.post("/reminders/", valid(paused_until="2027-03-10"))
+    assert response.status_code == 302
+    alice.refresh_from_db()
+    assert (alice.reminders_paused, alice.paused_until) == (True, dt.date(2027, 3, 10))
+
+
+@time_machine.travel(NOW, tick=False)
+def test_it_rejects_bad_input_and_changes_nothing(alice, client):
+    alice_client = signed_in(client, alice)
+    for bad in (
+        valid(morning_reminder_time="25:99"),
+        valid(time_zone="Mars/Olympus"),
+        valid(morning_reminder_time="22:00"),
+        valid(paused_until="2027-03-01"),
+        valid(sms_consent="on"),
+    ):
+        response = alice_client.post("/reminders/", bad)
+        assert response.status_code == 400
+        assert b"invalid-feedback" in response.content or b"is-invalid" in response.content
+        alice.refresh_from_db()
+        assert (alice.morning_reminder_time, alice.time_zone) == (dt.time(8, 0), "America/New_York")
+        assert alice.sms_consent is False
+
+
+def test_it_is_for_patients_only(derm_client):
+    assert derm_client.get("/reminders/").status_code == 404
