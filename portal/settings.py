@@ -66,7 +66,7 @@ CLINIC_PHONE = os.environ.get("CLINIC_PHONE", "(555) 010-2030")
 CLINIC_TIME_ZONE = os.environ.get("CLINIC_TIME_ZONE", "America/New_York")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "portal.apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "axes",
     "auditlog",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_ratelimit",
     "portal",
     "education",
@@ -95,6 +97,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "portal.middleware.StaffSessionPolicyMiddleware",
@@ -194,6 +197,10 @@ STAFF_SESSION_MAX_SECONDS = envint("STAFF_SESSION_MAX_SECONDS", 12 * 60 * 60)
 # Password reset and invitation pages: at most this many posts per address per hour.
 RATELIMIT_ACCOUNT_PAGES = os.environ.get("RATELIMIT_ACCOUNT_PAGES", "10/h")
 RATELIMIT_VIEW = "portal.views.rate_limited"
+
+# Optional TOTP two-factor for staff in the admin (django-otp).
+STAFF_2FA_REQUIRED = envbool("STAFF_2FA_REQUIRED", False)
+OTP_TOTP_ISSUER = CLINIC_NAME
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"

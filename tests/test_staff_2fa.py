@@ -1,0 +1,44 @@
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tests.conftest import PASSWORD
+
+
+def current_code(device):
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"
+
+
+def test_it_lets_staff_into_the_admin_with_a_password_when_2fa_is_off(client, derm, settings):
+    settings.STAFF_2FA_REQUIRED = False
+    client.post("/accounts/login/", {"username": "dana", "password": PASSWORD})
+    assert client.get("/admin/").status_code == 200
+
+
+def test_it_requires_a_totp_code_from_staff_when_2fa_is_required(client, derm, settings):
+    settings.STAFF_2FA_REQUIRED = True
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0  # no back-off after the deliberate wrong code below
+    device = TOTPDevice.objects.create(user=derm, name="phone", confirmed=True)
+    client.post("/accounts/login/", {"username": "dana", "password": PASSWORD})
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+    wrong = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": "dana", "password": PASSWORD, "otp_device": device.persistent_id, "otp_token": "000000"},
+    )
+    assert wrong.status_code == 200
+    assert client.get("/admin/").status_code == 302
+
+    right = client.post(
+        "/admin/login/?next=/admin/",
+        {
+            "username": "dana",
+            "password": PASSWORD,
+            "otp_device": device.persistent_id,
+            "otp_token": current_code(device),
+        },
+    )
+    assert right.status_code == 302
+    assert client.get("/admin/").status_code == 200
