@@ -35,7 +35,8 @@ def article_list(request):
 @login_required
 def article_detail(request, slug):
     article = _get_article_for_user(request, slug)
-    return render(request, "education/article_detail.html", {"article": article})
+    portal_url = handouts.portal_url(article.get_absolute_url())
+    return render(request, "education/article_detail.html", {"article": article, "portal_url": portal_url})
 
 
 def _handout_response(article: Article):

@@ -87,10 +87,12 @@ def test_it_puts_no_inline_script_or_style_on_article_pages(alice_client):
 
 
 @pytest.mark.django_db
-def test_it_shows_the_review_date_and_print_and_download_buttons(alice_client, derm):
+def test_it_shows_the_review_date_and_print_and_download_buttons(alice_client, derm, settings):
+    settings.PORTAL_BASE_URL = "https://portal.example.org"
     make_article("sunscreen", medical_reviewer=derm, reviewed_on=dt.date(2026, 3, 3))
     page = alice_client.get("/learn/sunscreen/").content.decode()
     assert "Medically reviewed by Dana on 3 March 2026" in page
     assert '<a class="btn btn-outline-primary js-print" href="/learn/sunscreen/handout.pdf">Print</a>' in page
     assert 'href="/learn/sunscreen/handout.pdf" download>Download PDF</a>' in page
     assert "css/article.css" in page and "education/print.js" in page
+    assert "https://portal.example.org/learn/sunscreen/</p>" in page  # the printed page's footer
