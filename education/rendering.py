@@ -6,11 +6,13 @@ in the Markdown is dropped before rendering, and the rendered HTML is then
 cleaned by nh3 against an allowlist (belt and braces).
 """
 
+import functools
 import re
 from html.parser import HTMLParser
 
 import markdown
 import nh3
+import pyphen
 from django.conf import settings
 from markdown.extensions import Extension
 from markdown.postprocessors import RawHtmlPostprocessor
@@ -77,11 +79,6 @@ def render_markdown(text: str) -> str:
 _BLOCK_TAGS = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "blockquote", "pre", "tr"}
 _WORD = re.compile(r"[A-Za-zÀ-ÿ]+(?:['’][A-Za-z]+)?")
 _SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
-_VOWEL_GROUP = re.compile(r"[aeiouy]+")
-# Vowel pairs that are usually two syllables ("mil-i-a", "vid-e-o"), unless in -tion/-sion/-cious.
-_TWO_SYLLABLE_PAIR = re.compile(r"(?<![tsc])i[aou]|eo|ua|uo")
-
-
 class _BlockText(HTMLParser):
     """Collects the text of each block (paragraph, list item, heading...)."""
 
@@ -120,24 +117,24 @@ def plain_sentences(html: str) -> str:
     return " ".join(block if block[-1] in ".!?:" else f"{block}." for block in parser.blocks)
 
 
+@functools.cache
+def _hyphenator() -> pyphen.Pyphen:
+    return pyphen.Pyphen(lang="en_US")
+
+
 def count_syllables(word: str) -> int:
-    """English syllables by vowel groups, with the usual silent-e corrections; at least 1."""
-    word = word.lower().replace("’", "'").split("'")[0]
-    count = len(_VOWEL_GROUP.findall(word)) + len(_TWO_SYLLABLE_PAIR.findall(word))
-    if word.endswith("e") and not word.endswith(("le", "ee", "ye", "cne")) and count > 1:
-        count -= 1
-    if word.endswith(("ed", "es")) and not word.endswith(("ted", "ded", "ses", "zes", "ches", "shes", "ges", "ces")):
-        count = max(1, count - 1) if len(word) > 3 else count
-    return max(1, count)
+    """English syllables, estimated from Pyphen's hyphenation points (as textstat does offline)."""
+    return len(_hyphenator().positions(word.lower())) + 1
 
 
 def flesch_kincaid_grade(html: str) -> float | None:
     """The Flesch-Kincaid grade level of the text in `html`, or None if it has no words.
 
-    We count syllables ourselves instead of calling textstat: its English
-    syllable counter downloads the NLTK CMU dictionary from GitHub on first use,
-    which a clinic server must not do (and cannot, offline). The formula is the
-    standard one: 0.39 × words per sentence + 11.8 × syllables per word − 15.59.
+    Not textstat: its English syllable counter downloads the NLTK CMU
+    dictionary on first use, which a clinic server must not do (and cannot,
+    offline). Syllables come from Pyphen's bundled hyphenation dictionary
+    (textstat's own fallback); the formula is the standard one:
+    0.39 × words per sentence + 11.8 × syllables per word − 15.59.
     """
     text = plain_sentences(html)
     words = _WORD.findall(text)
