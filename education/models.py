@@ -168,7 +168,7 @@ class Article(models.Model):
         self.status = self.Status.PUBLISHED
         self.medical_reviewer = by
         self.reviewed_on = today
-        self.next_review_due = add_months(today, getattr(settings, "ARTICLE_REVIEW_INTERVAL_MONTHS", 12))
+        self.next_review_due = add_months(today, settings.ARTICLE_REVIEW_INTERVAL_MONTHS)
         self.published_at = self.published_at or timezone.now()
         self.save()
 

@@ -268,6 +268,9 @@ if TASKS_BACKEND not in _TASK_BACKENDS:
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
+# Articles: a published article is due for medical review this many months later.
+ARTICLE_REVIEW_INTERVAL_MONTHS = envint("ARTICLE_REVIEW_INTERVAL_MONTHS", 12)
+
 # Printed handouts: "A4" or "Letter".
 HANDOUT_PAGE_SIZE = os.environ.get("HANDOUT_PAGE_SIZE", "Letter")
 if HANDOUT_PAGE_SIZE not in ("A4", "Letter"):
