@@ -17,11 +17,13 @@ slot and date either way.
 
 Sending, and the concurrency rules:
 
-- A send claims its row with one conditional UPDATE
-  (`pending`, or `failed` with a retry due → `sending`). The database
-  serialises the two UPDATEs (PostgreSQL re-checks the WHERE clause after the
-  first commits; SQLite has one writer), so of two workers racing for a row
-  exactly one sees "1 row updated" and sends. Losers move on.
+- A worker claims rows before sending them: in one short transaction it
+  selects those still due (`pending`, or `failed` with a retry due) with
+  `SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL and flips them to
+  `sending`. Another worker skips locked rows and, after the commit, no longer
+  sees them as due; SQLite has a single writer, so the same block is
+  serialised. No row is ever claimed twice. Claims go CLAIM_CHUNK rows at a
+  time, to keep the database round trips per reminder low at the 08:00 peak.
 - Success → `sent`. A transport error → `failed` with the error text and
   `next_attempt_at` backed off exponentially, until REMINDER_MAX_ATTEMPTS or
   a permanent error; then it stays `failed`.
@@ -33,9 +35,10 @@ Sending, and the concurrency rules:
   The message may or may not have left. We record it as `failed` ("delivery
   unknown") and do NOT retry it automatically: the product rule is "sent at
   most once", and a duplicate health email is worse than one missed nudge
-  that staff can see (and resend with the admin's "Retry" action). Because a
-  worker claims one row immediately before sending it, a crash leaves at
-  most one such row per worker.
+  that staff can see (and resend with the admin's "Retry" action). A crash
+  leaves at most one claimed chunk (CLAIM_CHUNK rows) per worker in this
+  state, some of which were never handed to the transport: that is the price
+  of the batched claim, accepted for throughput, and visible in the admin.
 - Lost tasks: the scheduler stamps `enqueued_at` when it enqueues a row; a
   row still due and unsent REMINDER_REQUEUE_AFTER_MINUTES later is enqueued
   again. A duplicate task is harmless, since the claim decides who sends.
@@ -68,6 +71,8 @@ logger = logging.getLogger(__name__)
 SLOTS = (schedule.MORNING, schedule.EVENING)
 UNSUBSCRIBE_SALT = "routines.reminders.unsubscribe"
 HEARTBEAT_NAME = "run_reminders"
+# Rows claimed per UPDATE. Also the most rows a crashed worker can leave "sending".
+CLAIM_CHUNK = 20
 
 
 def grace() -> dt.timedelta:
@@ -273,11 +278,11 @@ def retry_when_locked(operation, *, tries: int = 50):
 
 
 def send_batch(reminder_ids: Iterable[int], *, now: dt.datetime) -> dict:
-    """Claim, check and send each reminder in `reminder_ids` that is still due.
+    """Claim, check and send those of `reminder_ids` still due, CLAIM_CHUNK at a time.
 
     Returns {status: count} for the reminders this call handled.
     """
-    reminders = (
+    candidates = (
         due_reminders(now)
         .filter(pk__in=list(reminder_ids))
         .select_related("patient__user", "plan")
@@ -286,27 +291,62 @@ def send_batch(reminder_ids: Iterable[int], *, now: dt.datetime) -> dict:
         )
         .order_by("due_at", "pk")
     )
-    counts: dict = {}
+    candidates = retry_when_locked(lambda: list(candidates))
     hidden = retry_when_locked(condition_names)
-    for reminder in retry_when_locked(lambda: list(reminders)):
-        outcome = deliver(reminder, now=now, hidden_words=hidden)
-        if outcome:
+    counts: dict = {}
+    for start in range(0, len(candidates), CLAIM_CHUNK):
+        chunk = {r.pk: r for r in candidates[start : start + CLAIM_CHUNK]}
+        sent = []
+        for pk in claim(list(chunk), now=now):
+            outcome = deliver(chunk[pk], now=now, hidden_words=hidden)
             counts[outcome] = counts.get(outcome, 0) + 1
+            if outcome == Reminder.Status.SENT:
+                sent.append(pk)
+        # One UPDATE for the chunk's successes. A crash before it leaves them "sending",
+        # which recovery records as failed (delivery unknown), never re-sent.
+        retry_when_locked(
+            lambda sent=sent: Reminder.objects.filter(pk__in=sent, status=Reminder.Status.SENDING).update(
+                status=Reminder.Status.SENT,
+                sent_at=now,
+                attempts=F("attempts") + 1,
+                next_attempt_at=None,
+                last_error="",
+            )
+        )
     return counts
 
 
-def claim(reminder: Reminder, *, now: dt.datetime) -> bool:
-    """Take `reminder` for sending. True only for the one worker whose UPDATE matched."""
-    claimed = retry_when_locked(
-        lambda: due_reminders(now).filter(pk=reminder.pk).update(status=Reminder.Status.SENDING, claimed_at=now)
-    )
-    return claimed == 1
+def claim(reminder_ids: list[int], *, now: dt.datetime) -> list[int]:
+    """Take those of `reminder_ids` still due for sending; returns the ids this caller now owns.
+
+    Select-then-update in one transaction. On PostgreSQL the SELECT … FOR
+    UPDATE SKIP LOCKED locks the rows, so a concurrent claimer skips them and
+    re-checks them after commit; SQLite runs the block as its single writer.
+    Either way no row is ever claimed twice.
+    """
+
+    def attempt() -> list[int]:
+        with transaction.atomic():
+            ids = list(
+                due_reminders(now)
+                .filter(pk__in=reminder_ids)
+                .select_for_update(skip_locked=True)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            updated = due_reminders(now).filter(pk__in=ids).update(status=Reminder.Status.SENDING, claimed_at=now)
+            if updated != len(ids):  # pragma: no cover - impossible while the rows are locked
+                raise OperationalError("claim lost its rows; database is locked or misbehaving")
+            return ids
+
+    return retry_when_locked(attempt)
 
 
-def deliver(reminder: Reminder, *, now: dt.datetime, hidden_words: list[str] | None = None) -> str | None:
-    """Claim and send one reminder. Returns the new status, or None if another worker had it."""
-    if not claim(reminder, now=now):
-        return None
+def deliver(reminder: Reminder, *, now: dt.datetime, hidden_words: list[str] | None = None) -> str:
+    """Check and send one reminder this worker has claimed. Returns the outcome status.
+
+    Skips and failures are recorded here; `sent` is recorded by the caller in bulk.
+    """
     ours = Reminder.objects.filter(pk=reminder.pk, status=Reminder.Status.SENDING)
 
     def record(**fields):
@@ -334,7 +374,6 @@ def deliver(reminder: Reminder, *, now: dt.datetime, hidden_words: list[str] | N
             enqueued_at=None,
         )
         return Reminder.Status.FAILED
-    record(status=Reminder.Status.SENT, sent_at=now, attempts=F("attempts") + 1, next_attempt_at=None, last_error="")
     return Reminder.Status.SENT
 
 
