@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -61,8 +62,11 @@ def today(request):
     due = plan.steps_due_on(day)
     ticked = set(StepCheck.objects.filter(step__plan=plan, local_date=day).values_list("step_id", flat=True))
     due_steps = [step for steps in due.values() for step in steps]
+    # The URL pattern is fixed, so build each step's form action without a reverse() per step.
+    check_url = reverse("routines:check-step", args=[0]).removesuffix("0/check/")
     for step in due_steps:
         step.done = step.pk in ticked
+        step.check_url = f"{check_url}{step.pk}/check/"
     AccessLog.objects.record(
         request, patient=patient, action=AccessLog.VIEW, what=f"Today: {plan.name} v{plan.version}"
     )
@@ -70,7 +74,13 @@ def today(request):
         slots=_slots(due),
         done_count=sum(step.done for step in due_steps),
         due_count=len(due_steps),
-        week=[{"date": d["date"], "slots": _slots(d["due"])} for d in plan.days(day + dt.timedelta(1), WEEK_DAYS)],
+        week=[
+            {
+                "date": d["date"],
+                "slots": [(label, ", ".join(s.title for s in steps)) for _, label, steps in _slots(d["due"])],
+            }
+            for d in plan.days(day + dt.timedelta(1), WEEK_DAYS)
+        ],
     )
     return render(request, "routines/today.html", context)
 
