@@ -45,6 +45,7 @@ Sending, and the concurrency rules:
 """
 
 import datetime as dt
+import functools
 import logging
 import random
 import re
@@ -72,7 +73,7 @@ SLOTS = (schedule.MORNING, schedule.EVENING)
 UNSUBSCRIBE_SALT = "routines.reminders.unsubscribe"
 HEARTBEAT_NAME = "run_reminders"
 # Rows claimed per UPDATE. Also the most rows a crashed worker can leave "sending".
-CLAIM_CHUNK = 20
+CLAIM_CHUNK = 50
 
 
 def grace() -> dt.timedelta:
@@ -347,9 +348,9 @@ def deliver(reminder: Reminder, *, now: dt.datetime, hidden_words: list[str] | N
 
     Skips and failures are recorded here; `sent` is recorded by the caller in bulk.
     """
-    ours = Reminder.objects.filter(pk=reminder.pk, status=Reminder.Status.SENDING)
 
     def record(**fields):
+        ours = Reminder.objects.filter(pk=reminder.pk, status=Reminder.Status.SENDING)
         retry_when_locked(lambda: ours.update(**fields))
 
     steps = reminder.plan.steps_due_on(reminder.local_date)[reminder.slot]
@@ -442,6 +443,15 @@ def unsubscribe_url(patient: Patient, channel: str) -> str:
     return settings.PORTAL_BASE_URL + path
 
 
+def settings_url() -> str:
+    return settings.PORTAL_BASE_URL + _settings_path()
+
+
+@functools.cache
+def _settings_path() -> str:
+    return reverse("reminders:settings")
+
+
 def build_message(reminder: Reminder, *, steps: list, hidden_words: list[str]) -> Message:
     """The reminder's text (and HTML for email). Names steps; never the plan or a condition."""
     patient = reminder.patient
@@ -452,7 +462,7 @@ def build_message(reminder: Reminder, *, steps: list, hidden_words: list[str]) -
         "steps": names,
         "count": len(names),
         "portal_url": settings.PORTAL_BASE_URL + "/",
-        "settings_url": settings.PORTAL_BASE_URL + reverse("reminders:settings"),
+        "settings_url": settings_url(),
         "unsubscribe_url": unsubscribe_url(patient, reminder.channel),
         "clinic_name": settings.CLINIC_NAME,
         "clinic_phone": settings.CLINIC_PHONE,
