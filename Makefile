@@ -30,8 +30,13 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Benchmarks print the numbers quoted in the README (each script's --help has its options).
 bench: install
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/bench_today.py
+	$(BIN)/python bench/bench_education.py
+	$(BIN)/python bench/bench_load.py --db sqlite
+	$(BIN)/python bench/bench_load.py --db postgres
+	$(BIN)/python bench/bench_reminders.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
