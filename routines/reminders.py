@@ -353,12 +353,12 @@ def deliver(reminder: Reminder, *, now: dt.datetime, hidden_words: list[str] | N
         ours = Reminder.objects.filter(pk=reminder.pk, status=Reminder.Status.SENDING)
         retry_when_locked(lambda: ours.update(**fields))
 
-    steps = reminder.plan.steps_due_on(reminder.local_date)[reminder.slot]
-    reason = skip_reason(reminder, now=now, steps=steps)
-    if reason:
-        record(status=Reminder.Status.SKIPPED, skip_reason=reason)
-        return Reminder.Status.SKIPPED
     try:
+        steps = reminder.plan.steps_due_on(reminder.local_date)[reminder.slot]
+        reason = skip_reason(reminder, now=now, steps=steps)
+        if reason:
+            record(status=Reminder.Status.SKIPPED, skip_reason=reason)
+            return Reminder.Status.SKIPPED
         message = build_message(reminder, steps=steps, hidden_words=hidden_words or [])
         get_transport(reminder.channel).send(message)
     except Exception as exc:

@@ -232,3 +232,12 @@ def test_it_reports_a_stale_scheduler(db, client):
     assert client.get("/healthz").json()["reminders"] == "ok"
     WorkerHeartbeat.objects.update(beat_at=utc(2020, 1, 1))
     assert client.get("/healthz").json()["reminders"] == "stale"
+
+
+def test_it_records_an_unexpected_error_instead_of_leaving_the_row_sending(morning, mailoutbox):
+    with mock.patch("routines.models.Plan.steps_due_on", side_effect=RuntimeError("schedule broke")):
+        reminders.send_due(now=DUE)
+    morning.refresh_from_db()
+    assert morning.status == "failed"
+    assert "RuntimeError: schedule broke" in morning.last_error
+    assert mailoutbox == []
