@@ -1,8 +1,9 @@
 """Adherence: ticks / steps due, over a window of the patient's local days.
 
-Everything counts through `schedule.is_due`, the same rule the today page and
-reminders use, so a step that was not due cannot be "missed" and a tick on a
-day the step was not due does not count.
+Everything counts through `Plan.steps_scheduled_on`, the same rule the today
+page and reminders use (ramp-up phases and procedure holds included), so a
+step that was not due cannot be "missed" and a tick on a day the step was not
+due does not count.
 """
 
 import datetime as dt
@@ -10,7 +11,6 @@ from dataclasses import dataclass
 
 from django.db.models import OuterRef, Prefetch, Q, Subquery
 
-from . import schedule
 from .models import Plan, PlanStep, StepCheck
 
 WINDOWS = (7, 30)
@@ -30,7 +30,7 @@ class Adherence:
 
 
 def prefetch_plans(today: dt.date, days: int = max(WINDOWS)) -> Prefetch:
-    """Prefetch for `Patient.plans` with steps and recent ticks: 3 queries for a whole page of patients.
+    """Prefetch for `Patient.plans` with steps, phases and recent ticks: 4 queries for a whole page of patients.
 
     `today` is the clinic's date; the window gets a day's margin on both sides
     because each patient's own local date may differ from the clinic's.
@@ -42,7 +42,7 @@ def prefetch_plans(today: dt.date, days: int = max(WINDOWS)) -> Prefetch:
         Plan.objects.exclude(status=Plan.Status.PAUSED)
         .filter(start_date__lte=today + dt.timedelta(days=1))
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=since))
-        .prefetch_related(Prefetch("steps", queryset=steps))
+        .prefetch_related(Prefetch("steps", queryset=steps), "steps__phases")
     )
     return Prefetch("plans", queryset=plans, to_attr="adherence_plans")
 
@@ -58,13 +58,12 @@ def adherence(plans, *, today: dt.date, days: int) -> Adherence:
     for plan in plans:
         if plan.status == Plan.Status.PAUSED:
             continue
-        for step in plan.steps.all():
-            ticked = {check.local_date for check in step.checks.all()}
-            for n in range(days):
-                day = first + dt.timedelta(days=n)
-                if schedule.is_due(step, day, start=plan.start_date, end=plan.end_date):
-                    due += 1
-                    done += day in ticked
+        ticked = {(check.step_id, check.local_date) for step in plan.steps.all() for check in step.checks.all()}
+        for n in range(days):
+            day = first + dt.timedelta(days=n)
+            for steps in plan.steps_scheduled_on(day).values():
+                due += len(steps)
+                done += sum((step.pk, day) in ticked for step in steps)
     return Adherence(done=done, due=due)
 
 

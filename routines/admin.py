@@ -1,12 +1,23 @@
 from . import reminder_admin  # noqa: F401  # isort: skip  (registers the reminder admin)
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 
 from portal.models import AccessLog
 
-from .forms import STEP_FIELDS, StepForm
-from .models import Plan, PlanStep, Product, RoutineTemplate, StepCheck, TemplateStep
+from . import schedule
+from .forms import PHASE_FIELDS, STEP_FIELDS, PhaseForm, PhaseFormSet, StepForm
+from .models import (
+    Plan,
+    PlanPhase,
+    PlanStep,
+    Product,
+    RoutineTemplate,
+    StepCheck,
+    TemplatePhase,
+    TemplateStep,
+)
 
 
 @admin.register(Product)
@@ -16,10 +27,32 @@ class ProductAdmin(admin.ModelAdmin):
     search_fields = ["name", "brand", "key_ingredients"]
 
 
-class TemplateStepInline(admin.StackedInline):
+class RampUpSummary:
+    """A step inline's read-only "Ramp-up" line, linking to the step's own page where phases are edited.
+
+    Django's admin cannot nest inlines, so phases live one click away.
+    """
+
+    readonly_fields = ["ramp_up"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("phases")
+
+    @admin.display(description="Ramp-up")
+    def ramp_up(self, step):
+        if not step.pk:
+            return "Save first; then ramp-up phases can be added on the step's own page."
+        url = reverse(f"admin:routines_{step._meta.model_name}_change", args=[step.pk])
+        phases = step.phase_values()
+        if not phases:
+            return format_html('None: the frequency above applies. <a href="{}">Add ramp-up phases</a>', url)
+        return format_html('{} · <a href="{}">Edit ramp-up phases</a>', schedule.describe(step, phases), url)
+
+
+class TemplateStepInline(RampUpSummary, admin.StackedInline):
     model = TemplateStep
     form = StepForm
-    fields = STEP_FIELDS
+    fields = [*STEP_FIELDS, "ramp_up"]
     extra = 0
     autocomplete_fields = ["product"]
 
@@ -38,10 +71,10 @@ class RoutineTemplateAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
-class PlanStepInline(admin.StackedInline):
+class PlanStepInline(RampUpSummary, admin.StackedInline):
     model = PlanStep
     form = StepForm
-    fields = STEP_FIELDS
+    fields = [*STEP_FIELDS, "ramp_up"]
     extra = 0
     autocomplete_fields = ["product"]
 
@@ -120,3 +153,73 @@ class StepCheckAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- A step's own page: its fields and its ramp-up phases ---------------------
+
+
+class TemplatePhaseInline(admin.TabularInline):
+    model = TemplatePhase
+    form = PhaseForm
+    formset = PhaseFormSet
+    fields = PHASE_FIELDS
+    extra = 1
+
+
+class PlanPhaseInline(TemplatePhaseInline):
+    model = PlanPhase
+
+
+class StepAdmin(admin.ModelAdmin):
+    """Reached from the template or plan page ("Ramp-up" link), not from the admin index."""
+
+    form = StepForm
+    autocomplete_fields = ["product"]
+    parent_field = ""  # "template" or "plan"
+
+    def get_fields(self, request, obj=None):
+        return [self.parent_field, *STEP_FIELDS]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [self.parent_field]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(self.parent_field)
+
+    def get_model_perms(self, request):
+        return {}  # hidden from the index; steps are added and deleted on their template or plan page
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def response_change(self, request, obj):
+        if "_continue" in request.POST:
+            return super().response_change(request, obj)
+        parent = getattr(obj, self.parent_field)
+        self.message_user(request, f"Saved “{obj}”.", messages.SUCCESS)
+        return redirect(f"admin:routines_{parent._meta.model_name}_change", parent.pk)
+
+
+@admin.register(TemplateStep)
+class TemplateStepAdmin(StepAdmin):
+    parent_field = "template"
+    inlines = [TemplatePhaseInline]
+
+
+@admin.register(PlanStep)
+class PlanStepAdmin(StepAdmin):
+    parent_field = "plan"
+    inlines = [PlanPhaseInline]
+
+    def save_related(self, request, form, formsets, change):
+        """Editing a plan's step or its phases raises the plan's version, as on the plan page."""
+        super().save_related(request, form, formsets, change)
+        phases_changed = any(fs.new_objects or fs.changed_objects or fs.deleted_objects for fs in formsets)
+        if change and (form.has_changed() or phases_changed):
+            plan = form.instance.plan
+            plan.bump_version()
+            what = f"Edited step {form.instance.title} of plan {plan.name}, now version {plan.version}"
+            AccessLog.objects.record(request, patient=plan.patient, action=AccessLog.CHANGE, what=what)

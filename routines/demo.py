@@ -8,7 +8,7 @@ from education.models import Article
 from portal.models import Patient
 
 from . import schedule
-from .models import Plan, Product, RoutineTemplate, StepCheck, TemplateStep
+from .models import Plan, PlanPhase, Product, RoutineTemplate, StepCheck, TemplatePhase, TemplateStep
 from .services import assign_routine
 
 C = Product.Category
@@ -31,6 +31,7 @@ PRODUCTS = [
     ("Broad-Spectrum Sunscreen SPF 30+", "", C.SUNSCREEN, "zinc oxide", 30, "At least SPF 30, every morning."),
 ]
 
+RETINOL = "Youth Renewal Retinol Serum"
 EYES = "Keep away from the eyes and eyelids; the skin there is thinner and irritates easily."
 # slot, order, product name, instructions, frequency, every N days, offset, wait minutes, caution
 MILIA_STEPS = [
@@ -70,7 +71,7 @@ MILIA_STEPS = [
     (
         schedule.EVENING,
         2,
-        "Youth Renewal Retinol Serum",
+        RETINOL,
         "Apply a pea-sized amount of the low-strength retinol to clean, dry skin.",
         schedule.EVERY_N_DAYS,
         2,
@@ -90,6 +91,28 @@ MILIA_STEPS = [
         "",
     ),
 ]
+
+
+# The retinol step's ramp-up: order, frequency, every N days, offset, lasts (days).
+# Offsets are odd counted from each phase's first day (phases last an even number
+# of days), so retinol stays on the evenings the every-other-evening glycolic
+# serum (offset 0) leaves free: the clinic's "retinoid with glycolic acid" rule
+# is never broken, and it ends on "the other evenings" as the milia article says.
+RETINOL_RAMP = [
+    (1, schedule.EVERY_N_DAYS, 6, 1, 14),  # about once a week for 2 weeks
+    (2, schedule.EVERY_N_DAYS, 4, 1, 14),  # about twice a week for 2 weeks
+    (3, schedule.EVERY_N_DAYS, 2, 1, None),  # then every other evening
+]
+
+
+def _ramp_up(step, phase_model) -> None:
+    """Give the retinol step its ramp-up phases unless it has some (idempotent)."""
+    if step is None or step.phases.exists():
+        return
+    phase_model.objects.bulk_create(
+        phase_model(step=step, order=order, frequency=frequency, interval_days=every, offset_days=offset, days=days)
+        for order, frequency, every, offset, days in RETINOL_RAMP
+    )
 
 
 def seed(*, stdout) -> None:
@@ -125,6 +148,7 @@ def seed(*, stdout) -> None:
                 area="face",
             )
         template.articles.set(Article.objects.published().filter(conditions__name__iexact="milia").distinct())
+    _ramp_up(template.steps.filter(product__name=RETINOL).first(), TemplatePhase)
 
     patient = Patient.objects.filter(user__username="demo-patient").first()
     if patient is not None and not Plan.objects.filter(patient=patient).exists():
@@ -137,7 +161,11 @@ def seed(*, stdout) -> None:
             note="Be patient: milia take a few weeks to clear. Never squeeze them; we can extract stubborn ones.",
         )
         _tick_some_past_days(plan, today)
-    stdout.write("Demo routines: products, the Milia care template and demo-patient's plan")
+    if patient is not None:
+        # A database seeded before ramp-ups existed gets the ramp on demo-patient's plan too.
+        plan = Plan.objects.filter(patient=patient, template=template).order_by("-start_date").first()
+        _ramp_up(plan and plan.steps.filter(product__name=RETINOL).first(), PlanPhase)
+    stdout.write("Demo routines: products, the Milia care template (retinol ramps up) and demo-patient's plan")
 
 
 def _tick_some_past_days(plan: Plan, today: dt.date) -> None:

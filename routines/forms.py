@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from education.models import Article
 
 from . import schedule
-from .models import PlanStep, RoutineTemplate
+from .models import PlanPhase, PlanStep, RoutineTemplate
 
 STEP_FIELDS = [
     "slot",
@@ -19,10 +19,11 @@ STEP_FIELDS = [
     "caution",
     "area",
 ]
+PHASE_FIELDS = ["order", "frequency", "interval_days", "offset_days", "weekdays", "days"]
 
 
-class StepForm(forms.ModelForm):
-    """Admin form for template and plan steps: weekdays as checkboxes, plain-word errors."""
+class FrequencyForm(forms.ModelForm):
+    """Admin form for anything with a frequency: weekdays as checkboxes, plain-word errors."""
 
     weekdays = forms.MultipleChoiceField(
         choices=schedule.WEEKDAY_CHOICES,
@@ -30,10 +31,6 @@ class StepForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         help_text="For “Chosen weekdays” only.",
     )
-
-    class Meta:
-        model = PlanStep  # replaced per inline through modelform_factory
-        fields = STEP_FIELDS
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -43,6 +40,41 @@ class StepForm(forms.ModelForm):
 
     def clean_weekdays(self) -> str:
         return "".join(sorted(set(self.cleaned_data["weekdays"])))
+
+
+class StepForm(FrequencyForm):
+    """Admin form for template and plan steps."""
+
+    class Meta:
+        model = PlanStep  # replaced per inline through modelform_factory
+        fields = STEP_FIELDS
+        help_texts = {"frequency": "A step with ramp-up phases follows them instead."}
+
+
+class PhaseForm(FrequencyForm):
+    """Admin form for a step's ramp-up phase."""
+
+    class Meta:
+        model = PlanPhase  # replaced per inline through modelform_factory
+        fields = PHASE_FIELDS
+
+
+def kept_forms(formset) -> list:
+    """The formset's filled-in forms that are not marked for deletion, in form order."""
+    return [form for form in formset.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
+
+
+class PhaseFormSet(forms.BaseInlineFormSet):
+    """A step's ramp-up phases: every phase but the last has a length; the last is open-ended."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        # Stable sort: equal orders keep form order, which is the database's (order, id) order.
+        phases = sorted(kept_forms(self), key=lambda form: form.cleaned_data.get("order") or 0)
+        for n, message in schedule.phase_errors([form.cleaned_data.get("days") for form in phases]).items():
+            phases[n].add_error("days", message)
 
 
 class AssignRoutineForm(forms.Form):

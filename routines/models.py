@@ -37,13 +37,9 @@ class Product(models.Model):
         return f"{self.name} ({self.brand})" if self.brand else self.name
 
 
-class StepFields(models.Model):
-    """What a step is and when it is due; shared by template and plan steps."""
+class FrequencyFields(models.Model):
+    """How often something is due: shared by steps and their ramp-up phases."""
 
-    slot = models.CharField("when", max_length=8, choices=schedule.SLOT_CHOICES, default=schedule.MORNING)
-    order = models.PositiveSmallIntegerField(default=0)
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    instructions = models.CharField("what to do", max_length=300)
     frequency = models.CharField(max_length=16, choices=schedule.FREQUENCY_CHOICES, default=schedule.DAILY)
     interval_days = models.PositiveSmallIntegerField(
         "every N days", default=1, validators=[MinValueValidator(1), MaxValueValidator(365)]
@@ -52,6 +48,32 @@ class StepFields(models.Model):
         "offset (days)", default=0, help_text="0 = from the first day; 1 = from the second day, so two steps alternate."
     )
     weekdays = models.CharField(max_length=7, blank=True, help_text="For chosen weekdays: 0 = Monday … 6 = Sunday.")
+
+    class Meta:
+        abstract = True
+
+    def clean(self):
+        super().clean()
+        errors = schedule.schedule_errors(
+            frequency=self.frequency,
+            interval_days=self.interval_days,
+            offset_days=self.offset_days,
+            weekdays=self.weekdays,
+        )
+        if errors:
+            raise ValidationError(errors)
+
+
+class StepFields(FrequencyFields):
+    """What a step is and when it is due; shared by template and plan steps.
+
+    A step with ramp-up phases (`step.phases`) follows them instead of its own frequency.
+    """
+
+    slot = models.CharField("when", max_length=8, choices=schedule.SLOT_CHOICES, default=schedule.MORNING)
+    order = models.PositiveSmallIntegerField(default=0)
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    instructions = models.CharField("what to do", max_length=300)
     wait_minutes = models.PositiveSmallIntegerField(
         "wait before next step (minutes)", default=0, validators=[MaxValueValidator(24 * 60)]
     )
@@ -69,20 +91,46 @@ class StepFields(models.Model):
     def title(self) -> str:
         return self.product.name if self.product_id else self.instructions
 
+    def phase_values(self) -> tuple[schedule.Phase, ...]:
+        """The ramp-up phases as plain values, in order (prefetch "steps__phases" in loops)."""
+        if self.pk is None:
+            return ()
+        return tuple(phase.as_value() for phase in self.phases.all())
+
     @property
     def frequency_text(self) -> str:
-        return schedule.describe(self)
+        return schedule.describe(self, self.phase_values())
 
-    def clean(self):
-        super().clean()
-        errors = schedule.schedule_errors(
+
+class PhaseFields(FrequencyFields):
+    """One stage of a step's ramp-up (see `schedule.Phase`)."""
+
+    order = models.PositiveSmallIntegerField(default=0)
+    days = models.PositiveSmallIntegerField(
+        "lasts (days)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text="14 = two weeks. Leave empty on the last phase: it runs until the plan ends.",
+    )
+
+    class Meta:
+        abstract = True
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        value = self.as_value()
+        words = schedule.describe(self.step, (value,))
+        return f"{words} for {schedule.duration_words(self.days)}" if self.days else f"{words}, then on"
+
+    def as_value(self) -> schedule.Phase:
+        return schedule.Phase(
             frequency=self.frequency,
             interval_days=self.interval_days,
             offset_days=self.offset_days,
             weekdays=self.weekdays,
+            days=self.days,
         )
-        if errors:
-            raise ValidationError(errors)
 
 
 class RoutineTemplate(models.Model):
@@ -106,6 +154,13 @@ class TemplateStep(StepFields):
         pass
 
 
+class TemplatePhase(PhaseFields):
+    step = models.ForeignKey(TemplateStep, on_delete=models.CASCADE, related_name="phases")
+
+    class Meta(PhaseFields.Meta):
+        verbose_name = "ramp-up phase"
+
+
 class PlanQuerySet(models.QuerySet):
     def active_on(self, day: dt.date):
         """Plans running on local date `day`."""
@@ -114,9 +169,10 @@ class PlanQuerySet(models.QuerySet):
         )
 
     def with_steps(self):
-        """Prefetch steps and their products: two queries however many steps."""
+        """Prefetch steps, their products and ramp-up phases: three queries however many steps."""
         return self.prefetch_related(
-            models.Prefetch("steps", queryset=PlanStep.objects.select_related("product").order_by("order", "id"))
+            models.Prefetch("steps", queryset=PlanStep.objects.select_related("product").order_by("order", "id")),
+            "steps__phases",
         )
 
     def current_for(self, patient: Patient, day: dt.date) -> "Plan | None":
@@ -177,10 +233,39 @@ class Plan(models.Model):
     def steps_due_on(self, day: dt.date) -> dict:
         """Return {slot: [PlanStep]} due on local date `day`; empty lists unless running.
 
-        Iterates `self.steps.all()`, so prefetch "steps__product" when calling it in a loop.
+        The one place pages, reminders, handouts and calendars ask "what is due":
+        ramp-up phases and procedure holds are applied here. With steps
+        prefetched (`Plan.objects.with_steps()`), repeated calls reuse them.
         """
-        steps = self.steps.all() if self.is_running_on(day) else []
-        return schedule.due_by_slot(steps, day, start=self.start_date, end=self.end_date)
+        if not self.is_running_on(day):
+            return {slot: [] for slot in schedule.SLOTS}
+        return self.steps_scheduled_on(day)
+
+    def steps_scheduled_on(self, day: dt.date) -> dict:
+        """Like `steps_due_on` but whatever the plan's status (adherence counts ended plans up to their end)."""
+        steps, phases, holds = self._schedule_inputs()
+        return schedule.due_by_slot(steps, day, start=self.start_date, end=self.end_date, phases=phases, holds=holds)
+
+    def _schedule_inputs(self) -> tuple[list, dict, dict]:
+        """(steps, {step pk: phases}, {step pk: holds}) for the schedule function.
+
+        Prefetched steps are a snapshot the caller chose, so their phases and
+        holds are fetched once and kept with them (no query at all when the
+        caller prefetched phases too). Otherwise everything is read afresh.
+        """
+        cache = getattr(self, "_prefetched_objects_cache", {})
+        if "steps" not in cache:
+            return self._read_schedule_inputs(list(self.steps.prefetch_related("phases")))
+        snapshot = getattr(self, "_schedule_snapshot", None)
+        if snapshot is None or snapshot[0] is not cache["steps"]:
+            steps = list(cache["steps"])
+            models.prefetch_related_objects(steps, "phases")
+            snapshot = self._schedule_snapshot = (cache["steps"], self._read_schedule_inputs(steps))
+        return snapshot[1]
+
+    def _read_schedule_inputs(self, steps: list) -> tuple[list, dict, dict]:
+        phases = {step.pk: step.phase_values() for step in steps}
+        return steps, {pk: p for pk, p in phases.items() if p}, {}
 
     def days(self, first: dt.date, count: int) -> list[dict]:
         """[{"date": d, "due": {slot: [PlanStep]}}] for `count` local dates from `first`."""
@@ -203,6 +288,17 @@ class PlanStep(StepFields):
 
     class Meta(StepFields.Meta):
         pass
+
+    def progress_on(self, day: dt.date) -> str:
+        """Where this step's ramp-up stands on `day` ("Week 3 of 4: …"), or ""."""
+        return schedule.progress(self, self.phase_values(), day, start=self.plan.start_date)
+
+
+class PlanPhase(PhaseFields):
+    step = models.ForeignKey(PlanStep, on_delete=models.CASCADE, related_name="phases")
+
+    class Meta(PhaseFields.Meta):
+        verbose_name = "ramp-up phase"
 
 
 class StepCheckQuerySet(models.QuerySet):

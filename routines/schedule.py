@@ -6,7 +6,8 @@ calendar dates; nothing here knows about clocks or time zones.
 """
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 MORNING = "morning"
@@ -38,6 +39,58 @@ class Scheduled(Protocol):
     weekdays: str  # digits, Monday = "0", e.g. "03" for Mon and Thu
 
 
+@dataclass(frozen=True)
+class Phase:
+    """One stage of a ramp-up: a frequency kept for `days` days.
+
+    A step's phases run back to back from the plan's start date; the last one
+    has `days=None` and runs until the plan ends. "Every N days" counts from
+    the phase's own first day, so an offset means the same thing in every phase.
+    """
+
+    frequency: str
+    interval_days: int = 1
+    offset_days: int = 0
+    weekdays: str = ""
+    days: int | None = None
+
+
+@dataclass(frozen=True)
+class PhaseSpan:
+    """Where a phase falls for a plan: its position, its first day and last day (None: open-ended)."""
+
+    index: int
+    phase: Phase
+    first: dt.date
+    last: dt.date | None
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A step is paused on local dates `first`..`last` (inclusive) around a procedure `what` on date `on`."""
+
+    first: dt.date
+    last: dt.date
+    what: str
+    on: dt.date
+
+    def covers(self, day: dt.date) -> bool:
+        return self.first <= day <= self.last
+
+    def reason(self, day: dt.date) -> str:
+        """Why the step is paused on `day`, in the patient's words: "Paused before your peel on 12 May"."""
+        when = _day_month(self.on)
+        if day < self.on:
+            return f"Paused before your {self.what} on {when}"
+        if day == self.on:
+            return f"Paused for your {self.what} today"
+        return f"Paused after your {self.what} on {when}"
+
+    @property
+    def resume_on(self) -> dt.date:
+        return self.last + dt.timedelta(days=1)
+
+
 def schedule_errors(*, frequency: str, interval_days: int | None, offset_days: int | None, weekdays: str) -> dict:
     """Return {field: message} for a schedule that could never be followed."""
     errors = {}
@@ -57,40 +110,185 @@ def schedule_errors(*, frequency: str, interval_days: int | None, offset_days: i
     return errors
 
 
-def is_due(step: Scheduled, day: dt.date, *, start: dt.date, end: dt.date | None) -> bool:
-    """True if `step` is due on local date `day` of a plan running start..end (inclusive)."""
-    if day < start or (end is not None and day > end):
-        return False
-    if step.frequency == DAILY:
+def phase_errors(lengths: Sequence[int | None]) -> dict[int, str]:
+    """Return {phase index: message} for phase lengths that do not make a ramp-up.
+
+    Every phase but the last needs a length; the last runs until the plan ends.
+    """
+    errors = {}
+    for n, days in enumerate(lengths):
+        last = n == len(lengths) - 1
+        if last and days is not None:
+            errors[n] = "The last phase runs until the plan ends: leave its length empty."
+        elif not last and (days is None or days < 1):
+            errors[n] = "Say how many days this phase lasts (e.g. 14 for two weeks); only the last phase is open-ended."
+    return errors
+
+
+def phase_spans(phases: Sequence[Phase], *, start: dt.date) -> list[PhaseSpan]:
+    """The phases laid out on the calendar from `start`, back to back.
+
+    A phase without a length (or the last phase, whatever its length) is open-ended.
+    """
+    spans, first = [], start
+    for n, phase in enumerate(phases):
+        if phase.days is None or n == len(phases) - 1:
+            spans.append(PhaseSpan(n, phase, first, None))
+            break
+        last = first + dt.timedelta(days=phase.days - 1)
+        spans.append(PhaseSpan(n, phase, first, last))
+        first = last + dt.timedelta(days=1)
+    return spans
+
+
+def phase_on(phases: Sequence[Phase], day: dt.date, *, start: dt.date) -> PhaseSpan | None:
+    """The phase `day` falls in (None before `start` or without phases)."""
+    if day < start:
+        return None
+    for span in phase_spans(phases, start=start):
+        if span.last is None or day <= span.last:
+            return span
+    return None  # pragma: no cover - the last span is open-ended
+
+
+def _follows(rule: Scheduled | Phase, day: dt.date, since: dt.date) -> bool:
+    """True if a frequency counted from `since` falls on `day` (day >= since)."""
+    if rule.frequency == DAILY:
         return True
-    if step.frequency == EVERY_N_DAYS:
-        return step.interval_days >= 1 and (day - start).days % step.interval_days == step.offset_days
-    if step.frequency == WEEKDAYS:
-        return str(day.weekday()) in (step.weekdays or "")
+    if rule.frequency == EVERY_N_DAYS:
+        return rule.interval_days >= 1 and (day - since).days % rule.interval_days == rule.offset_days
+    if rule.frequency == WEEKDAYS:
+        return str(day.weekday()) in (rule.weekdays or "")
     return False  # as needed: never due, never reminded
 
 
-def due_by_slot(steps: Iterable[Scheduled], day: dt.date, *, start: dt.date, end: dt.date | None) -> dict:
-    """Return {slot: [steps due on `day`, in the given order]} with every slot present."""
+def is_due(
+    step: Scheduled,
+    day: dt.date,
+    *,
+    start: dt.date,
+    end: dt.date | None,
+    phases: Sequence[Phase] = (),
+    holds: Sequence[Hold] = (),
+) -> bool:
+    """True if `step` is due on local date `day` of a plan running start..end (inclusive).
+
+    With `phases`, the phase `day` falls in decides and the step's own
+    frequency is ignored. A `hold` covering `day` makes the step not due.
+    """
+    if day < start or (end is not None and day > end):
+        return False
+    if any(hold.covers(day) for hold in holds):
+        return False
+    if phases:
+        span = phase_on(phases, day, start=start)
+        return _follows(span.phase, day, span.first)
+    return _follows(step, day, start)
+
+
+def due_by_slot(
+    steps: Iterable[Scheduled],
+    day: dt.date,
+    *,
+    start: dt.date,
+    end: dt.date | None,
+    phases: Mapping[Hashable, Sequence[Phase]] | None = None,
+    holds: Mapping[Hashable, Sequence[Hold]] | None = None,
+) -> dict:
+    """Return {slot: [steps due on `day`, in the given order]} with every slot present.
+
+    `phases` and `holds`, when given, map a step's `pk` to its ramp-up phases
+    and the holds that pause it; steps missing from them have none.
+    """
     due = {slot: [] for slot in SLOTS}
     for step in steps:
-        if is_due(step, day, start=start, end=end):
+        key = getattr(step, "pk", None)
+        step_phases = phases.get(key, ()) if phases else ()
+        step_holds = holds.get(key, ()) if holds else ()
+        if is_due(step, day, start=start, end=end, phases=step_phases, holds=step_holds):
             due[step.slot].append(step)
     return due
 
 
-def describe(step: Scheduled) -> str:
-    """The step's frequency in plain words: "Every other evening", "Mon, Wed, Fri"."""
-    slot_word = {MORNING: "morning", EVENING: "evening", ANY_TIME: "day"}[step.slot]
-    if step.frequency == DAILY:
-        return f"Every {slot_word}"
-    if step.frequency == EVERY_N_DAYS:
-        if step.interval_days == 1:
-            return f"Every {slot_word}"
-        if step.interval_days == 2:
-            return f"Every other {slot_word}"
-        return f"Every {step.interval_days} days" + ("" if step.slot == ANY_TIME else f" ({slot_word})")
-    if step.frequency == WEEKDAYS:
-        names = ", ".join(WEEKDAY_NAMES[int(d)] for d in sorted(set(step.weekdays or "")) if d.isdigit() and d < "7")
-        return names if step.slot == ANY_TIME else f"{names} {slot_word}s"
-    return "As needed"
+# --- Plain words ------------------------------------------------------------
+
+
+def _slot_word(slot: str) -> str:
+    return {MORNING: "morning", EVENING: "evening", ANY_TIME: "day"}[slot]
+
+
+def _rule_words(rule: Scheduled | Phase, slot: str) -> str:
+    """A frequency in words, lower case where a sentence may continue it: "every other evening"."""
+    slot_word = _slot_word(slot)
+    if rule.frequency == DAILY:
+        return f"every {slot_word}"
+    if rule.frequency == EVERY_N_DAYS:
+        if rule.interval_days == 1:
+            return f"every {slot_word}"
+        if rule.interval_days == 2:
+            return f"every other {slot_word}"
+        return f"every {rule.interval_days} days" + ("" if slot == ANY_TIME else f" ({slot_word})")
+    if rule.frequency == WEEKDAYS:
+        names = ", ".join(WEEKDAY_NAMES[int(d)] for d in sorted(set(rule.weekdays or "")) if d.isdigit() and d < "7")
+        return names if slot == ANY_TIME else f"{names} {slot_word}s"
+    return "as needed"
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def duration_words(days: int) -> str:
+    """ "2 weeks", "1 week", "10 days"."""
+    if days % 7 == 0:
+        weeks = days // 7
+        return f"{weeks} week{'s' if weeks != 1 else ''}"
+    return f"{days} day{'s' if days != 1 else ''}"
+
+
+def _day_month(day: dt.date) -> str:
+    return f"{day.day} {day:%B}"
+
+
+def describe(step: Scheduled, phases: Sequence[Phase] = ()) -> str:
+    """The step's frequency in plain words: "Every other evening", "Mon, Wed, Fri".
+
+    With phases: "Mon, Thu evenings for 2 weeks, then every other evening for 2 weeks, then every evening".
+    """
+    if not phases:
+        return _capital(_rule_words(step, step.slot))
+    parts = []
+    for n, phase in enumerate(phases):
+        words = _rule_words(phase, step.slot)
+        last = n == len(phases) - 1 or phase.days is None
+        parts.append(words if last else f"{words} for {duration_words(phase.days)}")
+        if last:
+            break
+    return _capital(", then ".join(parts))
+
+
+def progress(step: Scheduled, phases: Sequence[Phase], day: dt.date, *, start: dt.date) -> str:
+    """Where a ramping step stands on `day`, in the patient's words.
+
+    E.g. "Week 3 of 4: every other evening; every evening from 12 May".
+    Empty for a step without phases.
+    """
+    if not phases:
+        return ""
+    spans = phase_spans(phases, start=start)
+    if day < start:
+        return f"From {_day_month(start)}: {describe(step, phases)}"
+    span = phase_on(phases, day, start=start)
+    words = _rule_words(span.phase, step.slot)
+    if span.last is None:
+        if span.index == 0:
+            return _capital(words)
+        return f"{_capital(words)} since {_day_month(span.first)} (ramp-up done)"
+    ramp_days = (spans[-1].first - start).days
+    elapsed = (day - start).days
+    if ramp_days % 7 == 0:
+        where = f"Week {elapsed // 7 + 1} of {ramp_days // 7}"
+    else:
+        where = f"Day {elapsed + 1} of {ramp_days}"
+    following = spans[span.index + 1]
+    return f"{where}: {words}; {_rule_words(following.phase, step.slot)} from {_day_month(following.first)}"

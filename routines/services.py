@@ -8,7 +8,7 @@ from django.db import transaction
 
 from portal.models import Patient
 
-from .models import Plan, PlanStep, RoutineTemplate
+from .models import Plan, PlanPhase, PlanStep, RoutineTemplate
 
 COPIED_FIELDS = [
     "slot",
@@ -23,6 +23,7 @@ COPIED_FIELDS = [
     "caution",
     "area",
 ]
+PHASE_FIELDS = ["order", "frequency", "interval_days", "offset_days", "weekdays", "days"]
 
 
 @transaction.atomic
@@ -36,7 +37,7 @@ def assign_routine(
     note: str = "",
     articles: Iterable | None = None,
 ) -> Plan:
-    """Copy `template` into a new active plan for `patient` and return it (version 1).
+    """Copy `template` (steps and their ramp-up phases) into a new active plan for `patient`; return it (version 1).
 
     The plan's steps are the patient's own from then on: editing them never
     touches the template. `articles=None` links the template's articles.
@@ -61,9 +62,14 @@ def assign_routine(
         note=note,
         assigned_by=assigned_by,
     )
-    PlanStep.objects.bulk_create(
-        PlanStep(plan=plan, **{field: getattr(step, field) for field in COPIED_FIELDS})
-        for step in template.steps.order_by("slot", "order", "id")
+    template_steps = list(template.steps.order_by("slot", "order", "id").prefetch_related("phases"))
+    plan_steps = PlanStep.objects.bulk_create(
+        PlanStep(plan=plan, **{field: getattr(step, field) for field in COPIED_FIELDS}) for step in template_steps
+    )
+    PlanPhase.objects.bulk_create(
+        PlanPhase(step=plan_step, **{field: getattr(phase, field) for field in PHASE_FIELDS})
+        for step, plan_step in zip(template_steps, plan_steps, strict=True)
+        for phase in step.phases.all()
     )
     plan.articles.set(template.articles.all() if articles is None else articles)
     return plan

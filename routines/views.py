@@ -67,6 +67,7 @@ def today(request):
     for step in due_steps:
         step.done = step.pk in ticked
         step.check_url = f"{check_url}{step.pk}/check/"
+        step.progress = step.progress_on(day)
     AccessLog.objects.record(
         request, patient=patient, action=AccessLog.VIEW, what=f"Today: {plan.name} v{plan.version}"
     )
@@ -97,6 +98,8 @@ def plan_detail(request):
     if plan is None:
         return render(request, "routines/no_plan.html", context)
     AccessLog.objects.record(request, patient=patient, action=AccessLog.VIEW, what=f"Plan: {plan.name} v{plan.version}")
+    for step in plan.steps.all():
+        step.progress = step.progress_on(day)
     context["slots"] = _slots(plan.steps_by_slot())
     return render(request, "routines/plan.html", context)
 
@@ -119,11 +122,15 @@ def check_step(request, step_id):
 def handout_context(plan: Plan, *, patient: Patient, today: dt.date) -> dict:
     """Everything a printed plan shows; shared by the print page and both PDFs."""
     grid_days = [today + dt.timedelta(n) for n in range(GRID_DAYS)]
+    # The same rule as the today page and reminders: phases and procedure holds included.
+    due_on = [{s.pk for steps in plan.steps_scheduled_on(d).values() for s in steps} for d in grid_days]
+    for step in plan.steps.all():
+        step.progress = step.progress_on(today)
     rows = [
-        {"step": step, "cells": [schedule.is_due(step, d, start=plan.start_date, end=plan.end_date) for d in grid_days]}
+        {"step": step, "cells": [step.pk in due for due in due_on]}
         for slot, _label, steps in _slots(plan.steps_by_slot())
         for step in steps
-        if step.frequency != schedule.AS_NEEDED
+        if step.phases.all() or step.frequency != schedule.AS_NEEDED
     ]
     return {
         "plan": plan,

@@ -38,3 +38,14 @@ def test_it_has_a_step_every_morning_and_every_evening_of_the_milia_plan(db):
             glycolic_days.add(day)
     assert len(glycolic_days) == 30
     assert any("SPF" in step.title for step in plan.steps_due_on(plan.start_date)[schedule.MORNING])
+
+
+def test_it_ramps_up_demo_patients_retinol(db):
+    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    plan = Plan.objects.get(patient__user__username="demo-patient")
+    retinol = plan.steps.get(product__name="Youth Renewal Retinol Serum")
+    assert len(retinol.phase_values()) == 3
+    assert retinol.progress_on(plan.patient.local_today()).startswith("Week 3 of 4")
+    template = RoutineTemplate.objects.get(name="Milia care")
+    assert template.steps.get(product__name="Youth Renewal Retinol Serum").phases.count() == 3
