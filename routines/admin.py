@@ -7,8 +7,9 @@ from django.utils.html import format_html
 from portal.models import AccessLog
 
 from . import schedule
-from .forms import PHASE_FIELDS, STEP_FIELDS, PhaseForm, PhaseFormSet, StepForm
+from .forms import PHASE_FIELDS, STEP_FIELDS, PhaseForm, PhaseFormSet, StepForm, StepFormSet
 from .models import (
+    ConflictRule,
     Plan,
     PlanPhase,
     PlanStep,
@@ -25,6 +26,26 @@ class ProductAdmin(admin.ModelAdmin):
     list_display = ["name", "brand", "category", "spf"]
     list_filter = ["category"]
     search_fields = ["name", "brand", "key_ingredients"]
+
+
+@admin.register(ConflictRule)
+class ConflictRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "first_side", "second_side", "active"]
+    list_filter = ["active"]
+    search_fields = ["name", "first_ingredients", "second_ingredients"]
+    fieldsets = [
+        (None, {"fields": ["name", "active", "advice"]}),
+        ("First", {"fields": ["first_category", "first_ingredients"]}),
+        ("Second", {"fields": ["second_category", "second_ingredients"]}),
+    ]
+
+    @admin.display(description="First")
+    def first_side(self, rule):
+        return rule.side_text(rule.first_category, rule.first_ingredients)
+
+    @admin.display(description="Never in the same slot on the same day as")
+    def second_side(self, rule):
+        return rule.side_text(rule.second_category, rule.second_ingredients)
 
 
 class RampUpSummary:
@@ -52,6 +73,7 @@ class RampUpSummary:
 class TemplateStepInline(RampUpSummary, admin.StackedInline):
     model = TemplateStep
     form = StepForm
+    formset = StepFormSet
     fields = [*STEP_FIELDS, "ramp_up"]
     extra = 0
     autocomplete_fields = ["product"]
@@ -74,6 +96,7 @@ class RoutineTemplateAdmin(admin.ModelAdmin):
 class PlanStepInline(RampUpSummary, admin.StackedInline):
     model = PlanStep
     form = StepForm
+    formset = StepFormSet
     fields = [*STEP_FIELDS, "ramp_up"]
     extra = 0
     autocomplete_fields = ["product"]

@@ -8,7 +8,7 @@ from education.models import Article
 from portal.models import Patient
 
 from . import schedule
-from .models import Plan, PlanPhase, Product, RoutineTemplate, StepCheck, TemplatePhase, TemplateStep
+from .models import ConflictRule, Plan, PlanPhase, Product, RoutineTemplate, StepCheck, TemplatePhase, TemplateStep
 from .services import assign_routine
 
 C = Product.Category
@@ -105,6 +105,27 @@ RETINOL_RAMP = [
 ]
 
 
+# name, first category, first ingredients, second category, second ingredients, advice
+CONFLICT_RULES = [
+    (
+        "Retinoid with an AHA exfoliant",
+        C.RETINOID,
+        "retinol, retinal, tretinoin, adapalene",
+        "",
+        "glycolic acid, lactic acid, mandelic acid",
+        "Together they irritate: use them on different evenings.",
+    ),
+    (
+        "Retinoid with benzoyl peroxide",
+        C.RETINOID,
+        "retinol, retinal, tretinoin, adapalene",
+        "",
+        "benzoyl peroxide",
+        "Benzoyl peroxide can break down retinoids and together they irritate: use them at different times.",
+    ),
+]
+
+
 def _ramp_up(step, phase_model) -> None:
     """Give the retinol step its ramp-up phases unless it has some (idempotent)."""
     if step is None or step.phases.exists():
@@ -122,6 +143,18 @@ def seed(*, stdout) -> None:
             name=name,
             brand=brand,
             defaults={"category": category, "key_ingredients": ingredients, "spf": spf, "notes": notes},
+        )
+
+    for name, first_category, first_ingredients, second_category, second_ingredients, advice in CONFLICT_RULES:
+        ConflictRule.objects.get_or_create(
+            name=name,
+            defaults={
+                "first_category": first_category,
+                "first_ingredients": first_ingredients,
+                "second_category": second_category,
+                "second_ingredients": second_ingredients,
+                "advice": advice,
+            },
         )
 
     derm = get_user_model().objects.filter(username="demo-derm").first()
@@ -165,7 +198,9 @@ def seed(*, stdout) -> None:
         # A database seeded before ramp-ups existed gets the ramp on demo-patient's plan too.
         plan = Plan.objects.filter(patient=patient, template=template).order_by("-start_date").first()
         _ramp_up(plan and plan.steps.filter(product__name=RETINOL).first(), PlanPhase)
-    stdout.write("Demo routines: products, the Milia care template (retinol ramps up) and demo-patient's plan")
+    stdout.write(
+        "Demo routines: products, conflict rules, the Milia care template (retinol ramps up) and demo-patient's plan"
+    )
 
 
 def _tick_some_past_days(plan: Plan, today: dt.date) -> None:

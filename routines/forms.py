@@ -3,8 +3,8 @@ from django.core.exceptions import ValidationError
 
 from education.models import Article
 
-from . import schedule
-from .models import PlanPhase, PlanStep, RoutineTemplate
+from . import conflicts, schedule
+from .models import ConflictRule, PlanPhase, PlanStep, RoutineTemplate
 
 STEP_FIELDS = [
     "slot",
@@ -64,8 +64,29 @@ def kept_forms(formset) -> list:
     return [form for form in formset.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
 
 
+class StepFormSet(forms.BaseInlineFormSet):
+    """A template's or plan's steps: refused as a whole if two of them break a conflict rule.
+
+    The clash is across steps, so this is the formset's check, not a form's.
+    Each step keeps the ramp-up phases it already has (edited on its own page).
+    """
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        # Validated forms have put their values on their instances.
+        items = [conflicts.item_of(form.instance, form.instance.phase_values()) for form in kept_forms(self)]
+        error = self.instance.conflict_error(items)
+        if error:
+            raise ValidationError(error, code="conflict")
+
+
 class PhaseFormSet(forms.BaseInlineFormSet):
-    """A step's ramp-up phases: every phase but the last has a length; the last is open-ended."""
+    """A step's ramp-up phases: every phase but the last has a length; the last is open-ended.
+
+    The step with these phases must not break a conflict rule with its sibling steps.
+    """
 
     def clean(self):
         super().clean()
@@ -73,8 +94,18 @@ class PhaseFormSet(forms.BaseInlineFormSet):
             return
         # Stable sort: equal orders keep form order, which is the database's (order, id) order.
         phases = sorted(kept_forms(self), key=lambda form: form.cleaned_data.get("order") or 0)
-        for n, message in schedule.phase_errors([form.cleaned_data.get("days") for form in phases]).items():
+        lengths = [form.cleaned_data.get("days") for form in phases]
+        errors = schedule.phase_errors(lengths)
+        for n, message in errors.items():
             phases[n].add_error("days", message)
+        if errors:
+            return
+        step = self.instance  # with the step form's new values
+        values = [form.instance.as_value() for form in phases]
+        items = [conflicts.item_of(s, s.phase_values()) for s in step.siblings()] + [conflicts.item_of(step, values)]
+        error = step.parent.conflict_error(items)
+        if error:
+            raise ValidationError(error, code="conflict")
 
 
 class AssignRoutineForm(forms.Form):
@@ -94,4 +125,13 @@ class AssignRoutineForm(forms.Form):
         start, end = cleaned.get("start_date"), cleaned.get("end_date")
         if start and end and end < start:
             raise ValidationError({"end_date": "The end date cannot be before the start date."})
+        template = cleaned.get("template")
+        if template and start:
+            # Conflict rules may have changed since the template was saved.
+            steps = template.steps.select_related("product").prefetch_related("phases")
+            items = [conflicts.item_of(step, step.phase_values()) for step in steps]
+            rules = ConflictRule.objects.values_for_check()
+            clash = conflicts.first_clash(items, rules, start=start, end=end, days=conflicts.window_days(items))
+            if clash:
+                raise ValidationError(f"{clash.message()} Correct the template first.")
         return cleaned

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from portal.models import Patient
 
-from . import schedule
+from . import conflicts, schedule
 
 
 class Product(models.Model):
@@ -91,6 +91,14 @@ class StepFields(FrequencyFields):
     def title(self) -> str:
         return self.product.name if self.product_id else self.instructions
 
+    @property
+    def parent(self) -> "RoutineTemplate | Plan":
+        raise NotImplementedError
+
+    def siblings(self):
+        """The other steps of the same template or plan, with products and phases."""
+        return self.parent.steps.exclude(pk=self.pk).select_related("product").prefetch_related("phases")
+
     def phase_values(self) -> tuple[schedule.Phase, ...]:
         """The ramp-up phases as plain values, in order (prefetch "steps__phases" in loops)."""
         if self.pk is None:
@@ -146,12 +154,21 @@ class RoutineTemplate(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def conflict_error(self, items: list[conflicts.Item]) -> str:
+        """The admin's message if these steps would break a conflict rule for a plan started any weekday, else ""."""
+        clash = conflicts.template_clash(items, ConflictRule.objects.values_for_check(), today=timezone.localdate())
+        return clash.message(template=True) if clash else ""
+
 
 class TemplateStep(StepFields):
     template = models.ForeignKey(RoutineTemplate, on_delete=models.CASCADE, related_name="steps")
 
     class Meta(StepFields.Meta):
         pass
+
+    @property
+    def parent(self) -> RoutineTemplate:
+        return self.template
 
 
 class TemplatePhase(PhaseFields):
@@ -223,6 +240,15 @@ class Plan(models.Model):
         if self.end_date and self.start_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": "The end date cannot be before the start date."})
 
+    def conflict_error(self, items: list[conflicts.Item]) -> str:
+        """The admin's message if these steps would break a conflict rule in this plan's window, else ""."""
+        if self.start_date is None:
+            return ""  # the plan form has its own error
+        today = self.patient.local_today() if self.patient_id else timezone.localdate()
+        rules = ConflictRule.objects.values_for_check()
+        clash = conflicts.plan_clash(items, rules, start=self.start_date, end=self.end_date, today=today)
+        return clash.message() if clash else ""
+
     def is_running_on(self, day: dt.date) -> bool:
         return (
             self.status == self.Status.ACTIVE
@@ -289,6 +315,10 @@ class PlanStep(StepFields):
     class Meta(StepFields.Meta):
         pass
 
+    @property
+    def parent(self) -> Plan:
+        return self.plan
+
     def progress_on(self, day: dt.date) -> str:
         """Where this step's ramp-up stands on `day` ("Week 3 of 4: …"), or ""."""
         return schedule.progress(self, self.phase_values(), day, start=self.plan.start_date)
@@ -299,6 +329,69 @@ class PlanPhase(PhaseFields):
 
     class Meta(PhaseFields.Meta):
         verbose_name = "ramp-up phase"
+
+
+class ConflictRuleQuerySet(models.QuerySet):
+    def values_for_check(self) -> list[conflicts.Rule]:
+        """The active rules as plain values for `conflicts.first_clash`."""
+        return [rule.as_value() for rule in self.filter(active=True)]
+
+
+class ConflictRule(models.Model):
+    """Two kinds of product the clinic never wants in the same slot on the same day.
+
+    Each side is a product category, ingredient words, or both (either matches).
+    Saving a template or plan that breaks an active rule is refused in the admin.
+    """
+
+    name = models.CharField(max_length=120, unique=True, help_text="E.g. “Retinoid with glycolic acid”.")
+    first_category = models.CharField(max_length=16, choices=Product.Category.choices, blank=True)
+    first_ingredients = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Comma-separated; a product matches if its key ingredients contain one.",
+    )
+    second_category = models.CharField(max_length=16, choices=Product.Category.choices, blank=True)
+    second_ingredients = models.CharField(max_length=300, blank=True, help_text="Comma-separated, as above.")
+    advice = models.CharField(
+        max_length=300, blank=True, help_text="Shown with the error, e.g. “Use them on different evenings.”"
+    )
+    active = models.BooleanField(default=True)
+
+    objects = ConflictRuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if not self.first_category and not conflicts.ingredient_terms(self.first_ingredients):
+            errors["first_ingredients"] = "Give the first side a category or at least one ingredient."
+        if not self.second_category and not conflicts.ingredient_terms(self.second_ingredients):
+            errors["second_ingredients"] = "Give the second side a category or at least one ingredient."
+        if errors:
+            raise ValidationError(errors)
+
+    @staticmethod
+    def _side(category: str, ingredients: str) -> conflicts.Side:
+        return conflicts.Side(categories=(category,) if category else (), terms=conflicts.ingredient_terms(ingredients))
+
+    def side_text(self, category: str, ingredients: str) -> str:
+        words = [Product.Category(category).label.lower()] if category else []
+        words += list(conflicts.ingredient_terms(ingredients))
+        return " or ".join(words)
+
+    def as_value(self) -> conflicts.Rule:
+        return conflicts.Rule(
+            name=self.name,
+            first=self._side(self.first_category, self.first_ingredients),
+            second=self._side(self.second_category, self.second_ingredients),
+            advice=self.advice,
+        )
 
 
 class StepCheckQuerySet(models.QuerySet):
