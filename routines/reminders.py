@@ -55,7 +55,7 @@ from collections.abc import Iterable, Iterator
 
 from django.conf import settings
 from django.core import signing
-from django.db import OperationalError, transaction
+from django.db import InterfaceError, OperationalError, ProgrammingError, connection, transaction
 from django.db.models import F, Prefetch, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -155,7 +155,7 @@ def plan_reminders(*, now: dt.datetime, patient_ids: Iterable[int] | None = None
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=first_day))
         .filter(Q(patient__email_consent=True) | Q(patient__sms_consent=True))
         .select_related("patient")
-        .prefetch_related("steps")
+        .with_steps()
         .order_by("pk")
     )
     if patient_ids is not None:
@@ -262,20 +262,42 @@ def beat(*, detail: str = "") -> None:
 
 
 def retry_when_locked(operation, *, tries: int = 50):
-    """Run `operation()`, retrying while SQLite reports the database locked.
+    """Run `operation()`, retrying while the database is busy or the connection was lost.
 
     SQLite allows one writer; past its busy timeout (and at once in the
     shared-cache in-memory database tests use) it raises "locked" instead of
-    waiting. A failed statement changed nothing, so running it again is safe.
-    PostgreSQL never raises this; it waits on row locks.
+    waiting. A dropped connection (database restart, network) is reopened,
+    a few times at most. Each operation here is one statement or one
+    transaction that either happened or did not, and is written so that
+    running it again cannot send or claim anything twice (a claim that did
+    commit before the connection dropped leaves its rows "sending", which
+    recovery records as failed, never re-sent).
     """
+    reconnects = 0
     for attempt in range(tries):
         try:
             return operation()
-        except OperationalError as exc:
-            if "locked" not in str(exc) or attempt == tries - 1:
+        except (OperationalError, InterfaceError, ProgrammingError) as exc:
+            if attempt == tries - 1:
                 raise
-            time.sleep(0.005 + random.random() * 0.02 * (attempt + 1))  # noqa: S311 - jitter, not security
+            if isinstance(exc, OperationalError) and "locked" in str(exc):
+                time.sleep(0.005 + random.random() * 0.02 * (attempt + 1))  # noqa: S311 - jitter, not security
+                continue
+            if reconnects < 3 and not connection.in_atomic_block and _connection_lost(exc):
+                logger.warning("Database connection lost (%s); reconnecting", exc)
+                reconnects += 1
+                connection.close()
+                continue
+            raise
+
+
+def _connection_lost(exc: Exception) -> bool:
+    if isinstance(exc, InterfaceError) or "closed" in str(exc).lower():
+        return True
+    try:
+        return not connection.is_usable()
+    except Exception:
+        return True
 
 
 def send_batch(reminder_ids: Iterable[int], *, now: dt.datetime) -> dict:
@@ -288,7 +310,8 @@ def send_batch(reminder_ids: Iterable[int], *, now: dt.datetime) -> dict:
         .filter(pk__in=list(reminder_ids))
         .select_related("patient__user", "plan")
         .prefetch_related(
-            Prefetch("plan__steps", queryset=PlanStep.objects.select_related("product").order_by("order", "id"))
+            Prefetch("plan__steps", queryset=PlanStep.objects.select_related("product").order_by("order", "id")),
+            "plan__steps__phases",
         )
         .order_by("due_at", "pk")
     )
