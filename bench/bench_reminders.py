@@ -64,8 +64,9 @@ def environment(db: str) -> dict:
 
 def fresh_database(db: str) -> None:
     if db == "postgres":
-        subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "bench_reminders"], check=True)
-        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", "bench_reminders"], check=True)
+        server = ["-h", "127.0.0.1", "-U", "postgres"]
+        subprocess.run(["dropdb", *server, "--if-exists", "--force", "bench_reminders"], check=True)
+        subprocess.run(["createdb", *server, "bench_reminders"], check=True)
     else:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
