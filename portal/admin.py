@@ -7,11 +7,11 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from routines import adherence
 from routines.forms import AssignRoutineForm
-from routines.models import Plan
+from routines.models import Plan, Procedure
 from routines.services import assign_routine
 
 from .forms import PatientAdminForm
@@ -52,7 +52,7 @@ class PatientAdmin(admin.ModelAdmin):
         "last_check_in",
     ]
     list_filter = [NotCheckedInFilter, "dermatologist", "email_consent", "reminders_paused"]
-    readonly_fields = ["adherence_7_days", "adherence_30_days", "last_check_in", "plans_and_handouts"]
+    readonly_fields = ["adherence_7_days", "adherence_30_days", "last_check_in", "plans_and_handouts", "procedures"]
     change_form_template = "admin/portal/patient/change_form.html"
     search_fields = ["chart_number", "user__first_name", "user__last_name", "user__email"]
     list_select_related = ["user", "dermatologist"]
@@ -74,7 +74,10 @@ class PatientAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        ("Routine", {"fields": ["plans_and_handouts", "adherence_7_days", "adherence_30_days", "last_check_in"]}),
+        (
+            "Routine",
+            {"fields": ["plans_and_handouts", "procedures", "adherence_7_days", "adherence_30_days", "last_check_in"]},
+        ),
     ]
 
     def get_queryset(self, request):
@@ -121,6 +124,27 @@ class PatientAdmin(admin.ModelAdmin):
             plan.get_status_display(),
             plan.version,
             reverse("handouts:patient-plan", args=[patient.pk]),
+        )
+
+    @admin.display(description="Procedures")
+    def procedures(self, patient):
+        """Booked procedures (each pauses some steps around its date) and a link to book one."""
+        rows = [
+            format_html(
+                '<li><a href="{}">{}</a>: {}</li>',
+                reverse("admin:routines_procedure_change", args=[p.pk]),
+                p,
+                p.hold.summary().replace("your ", ""),
+            )
+            for p in Procedure.objects.filter(patient=patient).select_related("type").order_by("-date")[:10]
+        ]
+        add = format_html(
+            '<a href="{}?patient={}">Book a procedure</a>', reverse("admin:routines_procedure_add"), patient.pk
+        )
+        if not rows:
+            return format_html("None booked. {}", add)
+        return format_html(
+            '<ul class="procedure-list">{}</ul>{}', format_html_join("", "{}", ((r,) for r in rows)), add
         )
 
     def get_urls(self):

@@ -24,6 +24,8 @@ ROLE_PERMISSIONS = {
             ("routines", "templatephase", ("view", "add", "change", "delete")),
             ("routines", "planphase", ("view", "add", "change", "delete")),
             ("routines", "conflictrule", ("view", "add", "change", "delete")),
+            ("routines", "proceduretype", ("view", "add", "change", "delete")),
+            ("routines", "procedure", ("view", "add", "change", "delete")),
             ("routines", "stepcheck", ("view",)),
             ("routines", "reminder", ("view", "change")),
             ("axes", "accessattempt", ("view", "delete")),
@@ -49,6 +51,9 @@ ROLE_PERMISSIONS = {
             ("routines", "templatephase", ("view",)),
             ("routines", "planphase", ("view",)),
             ("routines", "conflictrule", ("view",)),
+            ("routines", "proceduretype", ("view",)),
+            # The desk books, moves and cancels procedures; the type's hold rules are clinical.
+            ("routines", "procedure", ("view", "add", "change", "delete")),
             ("routines", "reminder", ("view",)),
             ("axes", "accessattempt", ("view", "delete")),
         ],

@@ -7,12 +7,14 @@ from django.utils.html import format_html
 from portal.models import AccessLog
 
 from . import schedule
-from .forms import PHASE_FIELDS, STEP_FIELDS, PhaseForm, PhaseFormSet, StepForm, StepFormSet
+from .forms import PHASE_FIELDS, STEP_FIELDS, PhaseForm, PhaseFormSet, ProcedureTypeForm, StepForm, StepFormSet
 from .models import (
     ConflictRule,
     Plan,
     PlanPhase,
     PlanStep,
+    Procedure,
+    ProcedureType,
     Product,
     RoutineTemplate,
     StepCheck,
@@ -46,6 +48,68 @@ class ConflictRuleAdmin(admin.ModelAdmin):
     @admin.display(description="Never in the same slot on the same day as")
     def second_side(self, rule):
         return rule.side_text(rule.second_category, rule.second_ingredients)
+
+
+@admin.register(ProcedureType)
+class ProcedureTypeAdmin(admin.ModelAdmin):
+    form = ProcedureTypeForm
+    list_display = ["name", "pauses", "days_before", "days_after"]
+    search_fields = ["name"]
+
+    @admin.display(description="Pauses")
+    def pauses(self, kind):
+        categories = [Product.Category(c).label.lower() for c in kind.category_list if c in Product.Category.values]
+        return ", ".join(categories + [kind.stops_ingredients] if kind.stops_ingredients else categories)
+
+
+@admin.register(Procedure)
+class ProcedureAdmin(admin.ModelAdmin):
+    """Booking a procedure pauses the patient's matching steps around its date; moving the date moves the pause."""
+
+    list_display = ["date", "patient", "type", "paused_dates", "created_by"]
+    list_filter = ["type", ("date", admin.DateFieldListFilter)]
+    list_select_related = ["patient__user", "type", "created_by"]
+    search_fields = ["patient__chart_number", "patient__user__last_name", "type__name"]
+    autocomplete_fields = ["patient"]
+    date_hierarchy = "date"
+    fields = ["patient", "type", "date", "note", "paused_dates", "paused_steps"]
+    readonly_fields = ["paused_dates", "paused_steps"]
+
+    @admin.display(description="Paused")
+    def paused_dates(self, procedure):
+        if not procedure.pk:
+            return "–"
+        hold = procedure.hold
+        return f"{hold.first:%Y-%m-%d} to {hold.last:%Y-%m-%d} (restart {hold.resume_on:%Y-%m-%d})"
+
+    @admin.display(description="Steps it pauses")
+    def paused_steps(self, procedure):
+        if not procedure.pk:
+            return "Shown once saved."
+        plan = Plan.objects.current_for(procedure.patient, procedure.date) or Plan.objects.with_steps().upcoming_for(
+            procedure.patient, procedure.date
+        )
+        if plan is None:
+            return "The patient has no plan on that date."
+        steps = [step.title for step in plan.steps.all() if procedure.type.stops(step.product)]
+        return ", ".join(steps) or "None of the current plan's steps."
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+        what = f"{'Moved' if change else 'Booked'} {obj.type} on {obj.date:%Y-%m-%d}"
+        AccessLog.objects.record(request, patient=obj.patient, action=AccessLog.CHANGE, what=what)
+
+    def delete_model(self, request, obj):
+        AccessLog.objects.record(request, patient=obj.patient, action=AccessLog.CHANGE, what=f"Cancelled {obj}")
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for procedure in queryset.select_related("patient", "type"):
+            what = f"Cancelled {procedure}"
+            AccessLog.objects.record(request, patient=procedure.patient, action=AccessLog.CHANGE, what=what)
+        super().delete_queryset(request, queryset)
 
 
 class RampUpSummary:

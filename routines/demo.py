@@ -8,7 +8,18 @@ from education.models import Article
 from portal.models import Patient
 
 from . import schedule
-from .models import ConflictRule, Plan, PlanPhase, Product, RoutineTemplate, StepCheck, TemplatePhase, TemplateStep
+from .models import (
+    ConflictRule,
+    Plan,
+    PlanPhase,
+    Procedure,
+    ProcedureType,
+    Product,
+    RoutineTemplate,
+    StepCheck,
+    TemplatePhase,
+    TemplateStep,
+)
 from .services import assign_routine
 
 C = Product.Category
@@ -126,6 +137,15 @@ CONFLICT_RULES = [
 ]
 
 
+ACIDS = "glycolic acid, salicylic acid, lactic acid, mandelic acid"
+# name, paused categories, paused ingredients, days before, restart days after, note
+PROCEDURE_TYPES = [
+    ("Chemical peel", [C.RETINOID], ACIDS, 7, 3, "Superficial glycolic or salicylic peel."),
+    ("Milia extraction", [C.RETINOID], "glycolic acid", 2, 2, "In-office extraction with a sterile lancet."),
+    ("Laser resurfacing", [C.RETINOID, C.EXFOLIATOR], ACIDS, 14, 7, "Fractional laser."),
+]
+
+
 def _ramp_up(step, phase_model) -> None:
     """Give the retinol step its ramp-up phases unless it has some (idempotent)."""
     if step is None or step.phases.exists():
@@ -154,6 +174,18 @@ def seed(*, stdout) -> None:
                 "second_category": second_category,
                 "second_ingredients": second_ingredients,
                 "advice": advice,
+            },
+        )
+
+    for name, categories, ingredients, before, after, note in PROCEDURE_TYPES:
+        ProcedureType.objects.get_or_create(
+            name=name,
+            defaults={
+                "stops_categories": ",".join(categories),
+                "stops_ingredients": ingredients,
+                "days_before": before,
+                "days_after": after,
+                "note": note,
             },
         )
 
@@ -198,9 +230,34 @@ def seed(*, stdout) -> None:
         # A database seeded before ramp-ups existed gets the ramp on demo-patient's plan too.
         plan = Plan.objects.filter(patient=patient, template=template).order_by("-start_date").first()
         _ramp_up(plan and plan.steps.filter(product__name=RETINOL).first(), PlanPhase)
+    _demo_patient2(template, derm)
     stdout.write(
-        "Demo routines: products, conflict rules, the Milia care template (retinol ramps up) and demo-patient's plan"
+        "Demo routines: products, conflict and procedure rules, Milia care (ramping retinol), two plans, a peel"
     )
+
+
+def _demo_patient2(template: RoutineTemplate, derm) -> None:
+    """demo-patient2 follows Milia care too and has a chemical peel in 4 days, so today shows the pause."""
+    patient = Patient.objects.filter(user__username="demo-patient2").first()
+    if patient is None:
+        return
+    today = patient.local_today()
+    if not Plan.objects.filter(patient=patient).exists():
+        assign_routine(
+            patient=patient,
+            template=template,
+            start_date=today - dt.timedelta(days=10),
+            assigned_by=derm,
+            note="Your retinol and acid steps pause around your chemical peel; the portal shows when to restart.",
+        )
+    if not Procedure.objects.filter(patient=patient).exists():
+        Procedure.objects.create(
+            patient=patient,
+            type=ProcedureType.objects.get(name="Chemical peel"),
+            date=today + dt.timedelta(days=4),
+            note="Superficial glycolic peel, forehead and cheeks.",
+            created_by=derm,
+        )
 
 
 def _tick_some_past_days(plan: Plan, today: dt.date) -> None:

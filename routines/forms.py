@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from education.models import Article
 
 from . import conflicts, schedule
-from .models import ConflictRule, PlanPhase, PlanStep, RoutineTemplate
+from .models import ConflictRule, PlanPhase, PlanStep, ProcedureType, Product, RoutineTemplate
 
 STEP_FIELDS = [
     "slot",
@@ -106,6 +106,28 @@ class PhaseFormSet(forms.BaseInlineFormSet):
         error = step.parent.conflict_error(items)
         if error:
             raise ValidationError(error, code="conflict")
+
+
+class ProcedureTypeForm(forms.ModelForm):
+    """Admin form for a procedure type: the paused categories as checkboxes."""
+
+    stops_categories = forms.MultipleChoiceField(
+        label="Pauses products of these categories",
+        choices=Product.Category.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = ProcedureType
+        fields = ["name", "stops_categories", "stops_ingredients", "days_before", "days_after", "note"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial["stops_categories"] = self.instance.category_list
+
+    def clean_stops_categories(self) -> str:
+        return ",".join(self.cleaned_data["stops_categories"])
 
 
 class AssignRoutineForm(forms.Form):

@@ -187,10 +187,11 @@ class PlanQuerySet(models.QuerySet):
 
     def with_steps(self):
         """Prefetch steps, their products and ramp-up phases: three queries however many steps."""
-        return self.prefetch_related(
-            models.Prefetch("steps", queryset=PlanStep.objects.select_related("product").order_by("order", "id")),
-            "steps__phases",
-        )
+        return self.prefetch_related(*Plan.schedule_prefetches()[:2])
+
+    def with_schedule(self):
+        """`with_steps` plus the patients' procedures: `steps_due_on` then runs without queries for every plan."""
+        return self.prefetch_related(*Plan.schedule_prefetches())
 
     def current_for(self, patient: Patient, day: dt.date) -> "Plan | None":
         """The plan the patient follows on local date `day` (the latest started), or None.
@@ -239,6 +240,22 @@ class Plan(models.Model):
         super().clean()
         if self.end_date and self.start_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": "The end date cannot be before the start date."})
+
+    @staticmethod
+    def schedule_prefetches(prefix: str = "") -> list:
+        """Prefetch lookups that make `steps_due_on` query-free for a whole batch of plans.
+
+        Steps (ordered, with products), their ramp-up phases, and the patient's
+        procedures (holds). `prefix` reaches plans through a relation, e.g.
+        `Reminder.objects.prefetch_related(*Plan.schedule_prefetches("plan__"))`.
+        """
+        return [
+            models.Prefetch(
+                f"{prefix}steps", queryset=PlanStep.objects.select_related("product").order_by("order", "id")
+            ),
+            f"{prefix}steps__phases",
+            models.Prefetch(f"{prefix}patient__procedures", queryset=Procedure.objects.select_related("type")),
+        ]
 
     def conflict_error(self, items: list[conflicts.Item]) -> str:
         """The admin's message if these steps would break a conflict rule in this plan's window, else ""."""
@@ -291,7 +308,30 @@ class Plan(models.Model):
 
     def _read_schedule_inputs(self, steps: list) -> tuple[list, dict, dict]:
         phases = {step.pk: step.phase_values() for step in steps}
-        return steps, {pk: p for pk, p in phases.items() if p}, {}
+        holds = {}
+        procedures = self._procedures()
+        if procedures:
+            models.prefetch_related_objects(steps, "product")  # nothing to fetch when already selected
+            for step in steps:
+                step_holds = [p.hold for p in procedures if p.type.stops(step.product)]
+                if step_holds:
+                    holds[step.pk] = step_holds
+        return steps, {pk: p for pk, p in phases.items() if p}, holds
+
+    def _procedures(self) -> list:
+        """The patient's procedures with their types: prefetched on `plan.patient` if so, else one query."""
+        if Plan.patient.is_cached(self) and "procedures" in getattr(self.patient, "_prefetched_objects_cache", {}):
+            return list(self.patient.procedures.all())
+        return list(Procedure.objects.filter(patient_id=self.patient_id).select_related("type"))
+
+    def holds_by_step(self, day: dt.date) -> dict:
+        """{PlanStep: [Hold]} for steps paused on `day` or later, soonest first (for notes to the patient)."""
+        steps, _phases, holds = self._schedule_inputs()
+        return {
+            step: sorted((h for h in holds.get(step.pk, ()) if h.last >= day), key=lambda h: h.first)
+            for step in steps
+            if any(h.last >= day for h in holds.get(step.pk, ()))
+        }
 
     def days(self, first: dt.date, count: int) -> list[dict]:
         """[{"date": d, "due": {slot: [PlanStep]}}] for `count` local dates from `first`."""
@@ -392,6 +432,89 @@ class ConflictRule(models.Model):
             second=self._side(self.second_category, self.second_ingredients),
             advice=self.advice,
         )
+
+
+class ProcedureType(models.Model):
+    """An in-office procedure and the steps it pauses: e.g. a chemical peel stops
+    retinoids and exfoliating acids 7 days before and restarts them 3 days after."""
+
+    name = models.CharField(max_length=120, unique=True, help_text="As the patient reads it: “chemical peel”.")
+    stops_categories = models.CharField(
+        "pauses products of these categories", max_length=200, blank=True, help_text="Comma-separated category codes."
+    )
+    stops_ingredients = models.CharField(
+        "pauses products containing",
+        max_length=300,
+        blank=True,
+        help_text="Comma-separated, e.g. glycolic acid, salicylic acid. A product matches if its key ingredients do.",
+    )
+    days_before = models.PositiveSmallIntegerField(
+        "stop this many days before", default=7, validators=[MaxValueValidator(90)]
+    )
+    days_after = models.PositiveSmallIntegerField(
+        "restart this many days after",
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text="1 = the day after. The procedure day itself is always paused.",
+    )
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        super().clean()
+        if not self.category_list and not conflicts.ingredient_terms(self.stops_ingredients):
+            raise ValidationError("Choose at least one category or ingredient to pause.")
+
+    @property
+    def category_list(self) -> list[str]:
+        return [c for c in (self.stops_categories or "").split(",") if c]
+
+    def stops(self, product: "Product | None") -> bool:
+        """True if steps with `product` are paused around this kind of procedure."""
+        if product is None:
+            return False
+        return conflicts.matches(
+            category=product.category,
+            key_ingredients=product.key_ingredients,
+            categories=self.category_list,
+            terms=conflicts.ingredient_terms(self.stops_ingredients),
+        )
+
+    def hold_for(self, on: dt.date) -> schedule.Hold:
+        """The paused dates around a procedure on local date `on`."""
+        return schedule.Hold(
+            first=on - dt.timedelta(days=self.days_before),
+            last=on + dt.timedelta(days=self.days_after - 1) if self.days_after > 1 else on,
+            what=self.name.lower(),
+            on=on,
+        )
+
+
+class Procedure(models.Model):
+    """A procedure booked for a patient. Its type's hold pauses matching steps around `date`;
+    moving the date moves the hold (nothing is stored per day)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="procedures")
+    type = models.ForeignKey(ProcedureType, on_delete=models.PROTECT, related_name="procedures")
+    date = models.DateField(help_text="The patient's local date.")
+    note = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date"]
+
+    def __str__(self) -> str:
+        return f"{self.type} on {self.date:%Y-%m-%d}"
+
+    @property
+    def hold(self) -> schedule.Hold:
+        return self.type.hold_for(self.date)
 
 
 class StepCheckQuerySet(models.QuerySet):

@@ -90,6 +90,13 @@ class Hold:
     def resume_on(self) -> dt.date:
         return self.last + dt.timedelta(days=1)
 
+    def summary(self) -> str:
+        """ "Paused 5–14 May for your chemical peel on 12 May; restart on 15 May"."""
+        return (
+            f"Paused {_date_range(self.first, self.last)} for your {self.what} on {_day_month(self.on)}; "
+            f"restart on {_day_month(self.resume_on)}"
+        )
+
 
 def schedule_errors(*, frequency: str, interval_days: int | None, offset_days: int | None, weekdays: str) -> dict:
     """Return {field: message} for a schedule that could never be followed."""
@@ -248,6 +255,15 @@ def duration_words(days: int) -> str:
 
 def _day_month(day: dt.date) -> str:
     return f"{day.day} {day:%B}"
+
+
+def _date_range(first: dt.date, last: dt.date) -> str:
+    """ "5–14 May", "28 April – 3 May", "12 May"."""
+    if first == last:
+        return _day_month(first)
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{last.day} {last:%B}"
+    return f"{_day_month(first)} – {_day_month(last)}"
 
 
 def describe(step: Scheduled, phases: Sequence[Phase] = ()) -> str:

@@ -71,7 +71,10 @@ def today(request):
     AccessLog.objects.record(
         request, patient=patient, action=AccessLog.VIEW, what=f"Today: {plan.name} v{plan.version}"
     )
+    paused, coming = _holds_for_today(plan, day)
     context.update(
+        paused=paused,
+        coming_holds=coming,
         slots=_slots(due),
         done_count=sum(step.done for step in due_steps),
         due_count=len(due_steps),
@@ -84,6 +87,25 @@ def today(request):
         ],
     )
     return render(request, "routines/today.html", context)
+
+
+def _holds_for_today(plan: Plan, day: dt.date) -> tuple[list, list]:
+    """([(step, reason, restart date)] paused today, [(step, hold)] paused within the next week)."""
+    paused, coming = [], []
+    for step, holds in plan.holds_by_step(day).items():
+        hold = holds[0]
+        if hold.covers(day):
+            paused.append((step, hold.reason(day), hold.resume_on))
+        elif hold.first <= day + dt.timedelta(WEEK_DAYS):
+            coming.append((step, hold))
+    return paused, coming
+
+
+def _note_holds(plan: Plan, day: dt.date) -> None:
+    """Put each step's next pause in words on `step.hold_note` (plan page and handouts)."""
+    holds = plan.holds_by_step(day)
+    for step in plan.steps.all():
+        step.hold_note = holds[step][0].summary() if step in holds else ""
 
 
 @never_cache
@@ -100,6 +122,7 @@ def plan_detail(request):
     AccessLog.objects.record(request, patient=patient, action=AccessLog.VIEW, what=f"Plan: {plan.name} v{plan.version}")
     for step in plan.steps.all():
         step.progress = step.progress_on(day)
+    _note_holds(plan, day)
     context["slots"] = _slots(plan.steps_by_slot())
     return render(request, "routines/plan.html", context)
 
@@ -126,6 +149,7 @@ def handout_context(plan: Plan, *, patient: Patient, today: dt.date) -> dict:
     due_on = [{s.pk for steps in plan.steps_scheduled_on(d).values() for s in steps} for d in grid_days]
     for step in plan.steps.all():
         step.progress = step.progress_on(today)
+    _note_holds(plan, today)
     rows = [
         {"step": step, "cells": [step.pk in due for due in due_on]}
         for slot, _label, steps in _slots(plan.steps_by_slot())
