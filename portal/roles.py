@@ -26,6 +26,7 @@ ROLE_PERMISSIONS = {
             ("routines", "conflictrule", ("view", "add", "change", "delete")),
             ("routines", "proceduretype", ("view", "add", "change", "delete")),
             ("routines", "procedure", ("view", "add", "change", "delete")),
+            ("routines", "cautionacknowledgement", ("view",)),
             ("routines", "stepcheck", ("view",)),
             ("routines", "reminder", ("view", "change")),
             ("axes", "accessattempt", ("view", "delete")),
@@ -54,6 +55,7 @@ ROLE_PERMISSIONS = {
             ("routines", "proceduretype", ("view",)),
             # The desk books, moves and cancels procedures; the type's hold rules are clinical.
             ("routines", "procedure", ("view", "add", "change", "delete")),
+            ("routines", "cautionacknowledgement", ("view",)),
             ("routines", "reminder", ("view",)),
             ("axes", "accessattempt", ("view", "delete")),
         ],

@@ -2,13 +2,15 @@ from . import reminder_admin  # noqa: F401  # isort: skip  (registers the remind
 from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from portal.models import AccessLog
 
 from . import schedule
 from .forms import PHASE_FIELDS, STEP_FIELDS, PhaseForm, PhaseFormSet, ProcedureTypeForm, StepForm, StepFormSet
 from .models import (
+    CautionAcknowledgement,
     ConflictRule,
     Plan,
     PlanPhase,
@@ -175,7 +177,7 @@ class PlanAdmin(admin.ModelAdmin):
     autocomplete_fields = []
     raw_id_fields = ["patient"]
     filter_horizontal = ["articles"]
-    readonly_fields = ["version", "template", "assigned_by", "handout_link"]
+    readonly_fields = ["version", "template", "assigned_by", "handout_link", "caution_acknowledgements"]
     fields = [
         "patient",
         "name",
@@ -188,8 +190,38 @@ class PlanAdmin(admin.ModelAdmin):
         "template",
         "assigned_by",
         "handout_link",
+        "caution_acknowledgements",
     ]
     inlines = [PlanStepInline]
+
+    @admin.display(description="Cautions the patient acknowledged")
+    def caution_acknowledgements(self, plan):
+        """Read-only: which cautions the patient confirmed, for which plan version, and when."""
+        if not plan.pk:
+            return "–"
+        acks = CautionAcknowledgement.objects.filter(step__plan=plan).select_related("step__product")
+        cautioned = [step for step in plan.steps.all() if step.caution]
+        current = {ack.step_id for ack in acks if ack.plan_version == plan.version}
+        waiting = [step.title for step in cautioned if step.pk not in current]
+        rows = format_html_join(
+            "",
+            "<li>{} · version {} · {}: “{}”</li>",
+            (
+                (
+                    ack.step.title,
+                    ack.plan_version,
+                    timezone.localtime(ack.acknowledged_at).strftime("%Y-%m-%d %H:%M"),
+                    ack.caution,
+                )
+                for ack in acks
+            ),
+        )
+        status = (
+            format_html("Not yet acknowledged for version {}: {}.", plan.version, ", ".join(waiting))
+            if waiting
+            else format_html("All cautions acknowledged for version {}.", plan.version)
+        )
+        return format_html("{}<ul>{}</ul>", status, rows) if acks else status
 
     @admin.display(description="Handout")
     def handout_link(self, plan):
@@ -224,6 +256,25 @@ class PlanAdmin(admin.ModelAdmin):
         if change and (steps_changed or form.has_changed()):
             what = f"Edited plan {plan.name}, now version {plan.version}"
             AccessLog.objects.record(request, patient=plan.patient, action=AccessLog.CHANGE, what=what)
+
+
+@admin.register(CautionAcknowledgement)
+class CautionAcknowledgementAdmin(admin.ModelAdmin):
+    """Read-only record of patients confirming they understood a step's caution."""
+
+    list_display = ["acknowledged_at", "patient", "step", "plan_version", "caution"]
+    list_select_related = ["patient__user", "step__product"]
+    search_fields = ["patient__chart_number", "patient__user__last_name", "caution"]
+    date_hierarchy = "acknowledged_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(StepCheck)

@@ -548,6 +548,45 @@ class StepCheck(models.Model):
         return f"{self.step} done on {self.local_date}"
 
 
+class CautionAcknowledgementQuerySet(models.QuerySet):
+    def acknowledged_step_ids(self, plan: "Plan") -> set[int]:
+        """Ids of the plan's steps whose caution the patient acknowledged for the plan's current version."""
+        return set(self.filter(step__plan=plan, plan_version=plan.version).values_list("step_id", flat=True))
+
+    def acknowledge(self, *, step: "PlanStep", now: dt.datetime) -> "CautionAcknowledgement":
+        """Record that the patient read `step`'s caution, once per plan version (a repeat press changes nothing)."""
+        ack, _ = self.get_or_create(
+            step=step,
+            plan_version=step.plan.version,
+            defaults={"patient_id": step.plan.patient_id, "caution": step.caution, "acknowledged_at": now},
+        )
+        return ack
+
+
+class CautionAcknowledgement(models.Model):
+    """The patient confirmed they understood a step's caution, for one version of the plan.
+
+    This is the documented patient understanding education standards ask
+    for: the caution text as shown is kept, with the time. A new plan version
+    (any step edit) asks again.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="caution_acknowledgements")
+    step = models.ForeignKey(PlanStep, on_delete=models.CASCADE, related_name="acknowledgements")
+    plan_version = models.PositiveIntegerField()
+    caution = models.CharField(max_length=300)
+    acknowledged_at = models.DateTimeField(default=timezone.now)
+
+    objects = CautionAcknowledgementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-acknowledged_at"]
+        constraints = [models.UniqueConstraint(fields=["step", "plan_version"], name="cautionack_unique_step_version")]
+
+    def __str__(self) -> str:
+        return f"{self.step.title}: caution acknowledged (plan v{self.plan_version})"
+
+
 class Reminder(models.Model):
     """One scheduled message. The unique (plan, slot, local_date, channel)
     constraint is what makes planning idempotent and sending exactly-once."""

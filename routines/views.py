@@ -1,10 +1,12 @@
 import datetime as dt
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -14,7 +16,7 @@ from portal import handouts
 from portal.models import AccessLog, Patient
 
 from . import schedule
-from .models import Plan, PlanStep, StepCheck
+from .models import CautionAcknowledgement, Plan, PlanStep, StepCheck
 
 GRID_DAYS = 14
 WEEK_DAYS = 7
@@ -61,12 +63,15 @@ def today(request):
 
     due = plan.steps_due_on(day)
     ticked = set(StepCheck.objects.filter(step__plan=plan, local_date=day).values_list("step_id", flat=True))
+    acknowledged = CautionAcknowledgement.objects.acknowledged_step_ids(plan)
     due_steps = [step for steps in due.values() for step in steps]
-    # The URL pattern is fixed, so build each step's form action without a reverse() per step.
-    check_url = reverse("routines:check-step", args=[0]).removesuffix("0/check/")
+    # The URL pattern is fixed, so build each step's form actions without a reverse() per step.
+    step_url = reverse("routines:check-step", args=[0]).removesuffix("0/check/")
     for step in due_steps:
         step.done = step.pk in ticked
-        step.check_url = f"{check_url}{step.pk}/check/"
+        step.check_url = f"{step_url}{step.pk}/check/"
+        step.needs_ack = bool(step.caution) and step.pk not in acknowledged
+        step.ack_url = f"{step_url}{step.pk}/acknowledge/"
         step.progress = step.progress_on(day)
     AccessLog.objects.record(
         request, patient=patient, action=AccessLog.VIEW, what=f"Today: {plan.name} v{plan.version}"
@@ -127,19 +132,45 @@ def plan_detail(request):
     return render(request, "routines/plan.html", context)
 
 
-@login_required
-@require_POST
-def check_step(request, step_id):
-    """Toggle today's tick on a step, then go back to the page the form was on."""
-    step = _get_step_for_user(request, step_id)
-    patient = step.plan.patient
-    done = StepCheck.objects.toggle(step=step, day=patient.local_today())
-    what = f"{'Ticked' if done else 'Unticked'} step: {step.title}"
-    AccessLog.objects.record(request, patient=patient, action=AccessLog.CHANGE, what=what)
+def _back_to_step(request, step: PlanStep):
+    """Redirect to the page the form was on (never off-site), at the step."""
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
         back = "/"
     return redirect(f"{back.split('#')[0]}#step-{step.pk}")
+
+
+@login_required
+@require_POST
+def check_step(request, step_id):
+    """Toggle today's tick on a step, then go back to the page the form was on.
+
+    A step with a caution must have it acknowledged for the plan's current
+    version first; until then nothing changes and the patient is told why.
+    """
+    step = _get_step_for_user(request, step_id)
+    patient = step.plan.patient
+    if step.caution and step.pk not in CautionAcknowledgement.objects.acknowledged_step_ids(step.plan):
+        messages.error(
+            request, f"Please read the caution for “{step.title}” and press “I understand” before ticking it off."
+        )
+        return _back_to_step(request, step)
+    done = StepCheck.objects.toggle(step=step, day=patient.local_today())
+    what = f"{'Ticked' if done else 'Unticked'} step: {step.title}"
+    AccessLog.objects.record(request, patient=patient, action=AccessLog.CHANGE, what=what)
+    return _back_to_step(request, step)
+
+
+@login_required
+@require_POST
+def acknowledge_caution(request, step_id):
+    """The patient confirms they understood a step's caution (once per plan version)."""
+    step = _get_step_for_user(request, step_id)
+    if step.caution:
+        ack = CautionAcknowledgement.objects.acknowledge(step=step, now=timezone.now())
+        what = f"Acknowledged caution: {step.title} (plan v{ack.plan_version})"
+        AccessLog.objects.record(request, patient=step.plan.patient, action=AccessLog.CHANGE, what=what)
+    return _back_to_step(request, step)
 
 
 def handout_context(plan: Plan, *, patient: Patient, today: dt.date) -> dict:
