@@ -73,10 +73,12 @@ and helps stop new ones.
 - Wait ten minutes so it can dry.
 - Then put on your moisturizer and go to bed.
 
-## Retinol: each night
+## Retinol: the other evenings
 
-Use a low-strength retinol each night. It helps your skin make new cells. Over
-a few weeks your skin should feel smoother.
+Use a low-strength retinol on the evenings you skip glycolic acid. Do not use
+both on the same night: together they can make your skin sore. Your plan shows
+which one to use each night. Retinol helps your skin make new cells. Over a few
+weeks your skin should feel smoother.
 
 ## Take care near your eyes
 
@@ -141,7 +143,7 @@ ARTICLES = [
     (
         "glycolic-acid-and-retinol",
         "Using glycolic acid and retinol",
-        "Glycolic acid every other evening and retinol each night. How to use them, and how to protect your eyes.",
+        "Glycolic acid one evening, retinol the next. How to use them, and how to protect your eyes.",
         GLYCOLIC_RETINOL,
         ["milia"],
         True,
