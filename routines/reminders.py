@@ -156,6 +156,8 @@ def plan_reminders(*, now: dt.datetime, patient_ids: Iterable[int] | None = None
         .filter(Q(patient__email_consent=True) | Q(patient__sms_consent=True))
         .select_related("patient")
         .with_steps()
+        # steps_due_on also reads the patient's procedures (holds); one query per chunk, not per plan.
+        .prefetch_related("patient__procedures__type")
         .order_by("pk")
     )
     if patient_ids is not None:
@@ -312,6 +314,7 @@ def send_batch(reminder_ids: Iterable[int], *, now: dt.datetime) -> dict:
         .prefetch_related(
             Prefetch("plan__steps", queryset=PlanStep.objects.select_related("product").order_by("order", "id")),
             "plan__steps__phases",
+            "plan__patient__procedures__type",
         )
         .order_by("due_at", "pk")
     )
