@@ -2,7 +2,7 @@ import datetime as dt
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -11,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 
 from routines import adherence
 from routines.forms import AssignRoutineForm
-from routines.models import Plan, Procedure
+from routines.models import IrritationFlag, Plan, Procedure, SkinCheckIn
 from routines.services import assign_routine
 
 from .forms import PatientAdminForm
@@ -38,6 +38,21 @@ class NotCheckedInFilter(admin.SimpleListFilter):
         )
 
 
+class SkinFlagFilter(admin.SimpleListFilter):
+    """Patients whose skin check-ins flagged irritation that no dermatologist has reviewed yet."""
+
+    title = "skin irritation"
+    parameter_name = "skin"
+
+    def lookups(self, request, model_admin):
+        return [("flagged", "Flagged, not yet reviewed")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "flagged":
+            return queryset.filter(skin_flagged=True)
+        return queryset
+
+
 @admin.register(Patient)
 class PatientAdmin(admin.ModelAdmin):
     form = PatientAdminForm
@@ -52,7 +67,14 @@ class PatientAdmin(admin.ModelAdmin):
         "last_check_in",
     ]
     list_filter = [NotCheckedInFilter, "dermatologist", "email_consent", "reminders_paused"]
-    readonly_fields = ["adherence_7_days", "adherence_30_days", "last_check_in", "plans_and_handouts", "procedures"]
+    readonly_fields = [
+        "adherence_7_days",
+        "adherence_30_days",
+        "last_check_in",
+        "plans_and_handouts",
+        "procedures",
+        "skin",
+    ]
     change_form_template = "admin/portal/patient/change_form.html"
     search_fields = ["chart_number", "user__first_name", "user__last_name", "user__email"]
     list_select_related = ["user", "dermatologist"]
@@ -76,7 +98,16 @@ class PatientAdmin(admin.ModelAdmin):
         ),
         (
             "Routine",
-            {"fields": ["plans_and_handouts", "procedures", "adherence_7_days", "adherence_30_days", "last_check_in"]},
+            {
+                "fields": [
+                    "skin",
+                    "plans_and_handouts",
+                    "procedures",
+                    "adherence_7_days",
+                    "adherence_30_days",
+                    "last_check_in",
+                ]
+            },
         ),
     ]
 
@@ -87,12 +118,56 @@ class PatientAdmin(admin.ModelAdmin):
             super()
             .get_queryset(request)
             .annotate(last_check_in_date=adherence.last_check_in_subquery())
+            .annotate(skin_flagged=Exists(IrritationFlag.objects.open().filter(patient=OuterRef("pk"))))
             .prefetch_related(adherence.prefetch_plans(timezone.localdate()))
         )
 
+    class Media:
+        css = {"all": ["css/routines.css"]}  # the skin-flag badge
+
+    def _sees_skin(self, request) -> bool:
+        return request.user.has_perm("routines.view_irritationflag")
+
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        return [*shown[:1], "skin_flag", *shown[1:]] if self._sees_skin(request) else shown
+
+    def get_list_filter(self, request):
+        shown = super().get_list_filter(request)
+        return [SkinFlagFilter, *shown] if self._sees_skin(request) else shown
+
+    @admin.display(description="Skin", ordering="-skin_flagged")
+    def skin_flag(self, patient):
+        if getattr(patient, "skin_flagged", False):
+            return format_html('<span class="skin-flag-badge">{}</span>', "Flagged")
+        return ""
+
+    @admin.display(description="Skin check-ins")
+    def skin(self, patient):
+        """A badge while an irritation flag waits for review, and the last week's answers."""
+        flag = IrritationFlag.objects.open().filter(patient=patient).first()
+        badge = ""
+        if flag is not None:
+            badge = format_html(
+                '<p><span class="skin-flag-badge">Skin flagged</span> {} (since {}). <a href="{}">Review it</a></p>',
+                flag.reason,
+                flag.raised_on,
+                reverse("admin:routines_irritationflag_change", args=[flag.pk]),
+            )
+        since = patient.local_today() - dt.timedelta(days=13)
+        answers = SkinCheckIn.objects.filter(patient=patient, local_date__gte=since).order_by("-local_date")
+        rows = format_html_join(
+            ", ", "{}: {}", ((f"{a.local_date:%a %d %b}", a.get_feeling_display().lower()) for a in answers)
+        )
+        return format_html("{}{}", badge, rows or "No check-ins in the last two weeks.")
+
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
-        return fieldsets if obj is not None else fieldsets[:-1]
+        if obj is None:
+            return fieldsets[:-1]
+        if not self._sees_skin(request):  # check-ins are clinical: dermatologists only
+            return [(name, {**opts, "fields": [f for f in opts["fields"] if f != "skin"]}) for name, opts in fieldsets]
+        return fieldsets
 
     def _adherence(self, patient, days):
         plans = getattr(patient, "adherence_plans", None)

@@ -27,6 +27,8 @@ ROLE_PERMISSIONS = {
             ("routines", "proceduretype", ("view", "add", "change", "delete")),
             ("routines", "procedure", ("view", "add", "change", "delete")),
             ("routines", "cautionacknowledgement", ("view",)),
+            ("routines", "skincheckin", ("view",)),
+            ("routines", "irritationflag", ("view", "change")),
             ("routines", "stepcheck", ("view",)),
             ("routines", "reminder", ("view", "change")),
             ("axes", "accessattempt", ("view", "delete")),

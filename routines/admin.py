@@ -12,6 +12,7 @@ from .forms import PHASE_FIELDS, STEP_FIELDS, PhaseForm, PhaseFormSet, Procedure
 from .models import (
     CautionAcknowledgement,
     ConflictRule,
+    IrritationFlag,
     Plan,
     PlanPhase,
     PlanStep,
@@ -19,6 +20,7 @@ from .models import (
     ProcedureType,
     Product,
     RoutineTemplate,
+    SkinCheckIn,
     StepCheck,
     TemplatePhase,
     TemplateStep,
@@ -275,6 +277,70 @@ class CautionAcknowledgementAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(SkinCheckIn)
+class SkinCheckInAdmin(admin.ModelAdmin):
+    """What patients tapped under "How does your skin feel today?". Read-only."""
+
+    list_display = ["local_date", "patient", "feeling", "recorded_at"]
+    list_filter = ["feeling"]
+    list_select_related = ["patient__user"]
+    search_fields = ["patient__chart_number", "patient__user__last_name"]
+    date_hierarchy = "local_date"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class OpenFlagFilter(admin.SimpleListFilter):
+    title = "review"
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [("open", "Waiting for review"), ("reviewed", "Reviewed")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.open()
+        if self.value() == "reviewed":
+            return queryset.filter(reviewed_at__isnull=False)
+        return queryset
+
+
+@admin.register(IrritationFlag)
+class IrritationFlagAdmin(admin.ModelAdmin):
+    """Patients whose check-ins crossed the irritation threshold. Marking one reviewed ends the episode."""
+
+    list_display = ["raised_on", "patient", "reason", "notified_at", "reviewed_at", "reviewed_by"]
+    list_filter = [OpenFlagFilter]
+    list_select_related = ["patient__user", "reviewed_by"]
+    search_fields = ["patient__chart_number", "patient__user__last_name"]
+    readonly_fields = ["patient", "raised_on", "raised_at", "reason", "notified_at", "reviewed_at", "reviewed_by"]
+    actions = ["mark_reviewed"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Mark reviewed (ends the episode; new check-ins can flag again)", permissions=["change"])
+    def mark_reviewed(self, request, queryset):
+        flags = list(queryset.open().select_related("patient"))
+        IrritationFlag.objects.filter(pk__in=[f.pk for f in flags]).update(
+            reviewed_at=timezone.now(), reviewed_by=request.user
+        )
+        for flag in flags:
+            what = f"Reviewed skin irritation flag of {flag.raised_on:%Y-%m-%d}"
+            AccessLog.objects.record(request, patient=flag.patient, action=AccessLog.CHANGE, what=what)
+        self.message_user(request, f"Marked {len(flags)} flag(s) reviewed.", messages.SUCCESS)
 
 
 @admin.register(StepCheck)

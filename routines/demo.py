@@ -16,6 +16,7 @@ from .models import (
     ProcedureType,
     Product,
     RoutineTemplate,
+    SkinCheckIn,
     StepCheck,
     TemplatePhase,
     TemplateStep,
@@ -249,6 +250,11 @@ def _demo_patient2(template: RoutineTemplate, derm) -> None:
             start_date=today - dt.timedelta(days=10),
             assigned_by=derm,
             note="Your retinol and acid steps pause around your chemical peel; the portal shows when to restart.",
+        )
+    # A few skin check-ins to show in the admin (not enough to flag).
+    for days_ago, feeling in ((3, SkinCheckIn.Feeling.FINE), (1, SkinCheckIn.Feeling.DRY)):
+        SkinCheckIn.objects.get_or_create(
+            patient=patient, local_date=today - dt.timedelta(days=days_ago), defaults={"feeling": feeling}
         )
     if not Procedure.objects.filter(patient=patient).exists():
         Procedure.objects.create(

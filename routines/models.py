@@ -186,8 +186,13 @@ class PlanQuerySet(models.QuerySet):
         )
 
     def with_steps(self):
-        """Prefetch steps, their products and ramp-up phases: three queries however many steps."""
-        return self.prefetch_related(*Plan.schedule_prefetches()[:2])
+        """Prefetch steps, their products and ramp-up phases: three queries however many steps.
+
+        Also notes whether the patient has any procedure, so `steps_due_on` looks
+        for holds only when there can be some.
+        """
+        has_procedures = models.Exists(Procedure.objects.filter(patient_id=models.OuterRef("patient_id")))
+        return self.prefetch_related(*Plan.schedule_prefetches()[:2]).annotate(has_procedures=has_procedures)
 
     def with_schedule(self):
         """`with_steps` plus the patients' procedures: `steps_due_on` then runs without queries for every plan."""
@@ -298,18 +303,20 @@ class Plan(models.Model):
         """
         cache = getattr(self, "_prefetched_objects_cache", {})
         if "steps" not in cache:
-            return self._read_schedule_inputs(list(self.steps.prefetch_related("phases")))
+            return self._read_schedule_inputs(list(self.steps.prefetch_related("phases")), fresh=True)
         snapshot = getattr(self, "_schedule_snapshot", None)
         if snapshot is None or snapshot[0] is not cache["steps"]:
             steps = list(cache["steps"])
             models.prefetch_related_objects(steps, "phases")
-            snapshot = self._schedule_snapshot = (cache["steps"], self._read_schedule_inputs(steps))
+            snapshot = self._schedule_snapshot = (cache["steps"], self._read_schedule_inputs(steps, fresh=False))
         return snapshot[1]
 
-    def _read_schedule_inputs(self, steps: list) -> tuple[list, dict, dict]:
+    def _read_schedule_inputs(self, steps: list, *, fresh: bool) -> tuple[list, dict, dict]:
         phases = {step.pk: step.phase_values() for step in steps}
         holds = {}
-        procedures = self._procedures()
+        # `has_procedures` was fetched with the steps (`with_steps`): trust it for that snapshot only.
+        maybe_procedures = fresh or getattr(self, "has_procedures", True)
+        procedures = self._procedures() if maybe_procedures else []
         if procedures:
             models.prefetch_related_objects(steps, "product")  # nothing to fetch when already selected
             for step in steps:
@@ -585,6 +592,81 @@ class CautionAcknowledgement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.step.title}: caution acknowledged (plan v{self.plan_version})"
+
+
+class SkinCheckInQuerySet(models.QuerySet):
+    def latest_annotations(self) -> dict:
+        """Annotations for a Patient queryset: `latest_feeling` and `latest_feeling_on` (their last answer)."""
+        latest = self.filter(patient=models.OuterRef("pk")).order_by("-local_date")
+        return {
+            "latest_feeling": models.Subquery(latest.values("feeling")[:1]),
+            "latest_feeling_on": models.Subquery(latest.values("local_date")[:1]),
+        }
+
+
+class SkinCheckIn(models.Model):
+    """How the patient said their skin felt on a local date (one answer a day; a new tap replaces it)."""
+
+    class Feeling(models.TextChoices):
+        FINE = "fine", "Fine"
+        DRY = "dry", "Dry"
+        STINGING = "stinging", "Stinging"
+        PEELING = "peeling", "Peeling"
+        RED_AND_SORE = "red_sore", "Red and sore"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="skin_check_ins")
+    local_date = models.DateField()
+    feeling = models.CharField(max_length=16, choices=Feeling.choices)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    objects = SkinCheckInQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-local_date"]
+        verbose_name = "skin check-in"
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "local_date"], name="skincheckin_unique_patient_date")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient}: {self.get_feeling_display().lower()} on {self.local_date}"
+
+
+class IrritationFlagQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(reviewed_at__isnull=True)
+
+
+class IrritationFlag(models.Model):
+    """The patient's check-ins crossed the irritation threshold: one flag per episode.
+
+    A flag stays open until a dermatologist marks it reviewed; while it is
+    open no new flag (or email) is raised, and the next episode counts only
+    check-ins after this flag's date.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="irritation_flags")
+    raised_on = models.DateField(help_text="The patient's local date.")
+    raised_at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(max_length=200)
+    notified_at = models.DateTimeField("dermatologist emailed at", null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = IrritationFlagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-raised_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient"], condition=Q(reviewed_at__isnull=True), name="irritationflag_one_open_per_patient"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient}: {self.reason} ({self.raised_on})"
 
 
 class Reminder(models.Model):
