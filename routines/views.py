@@ -102,15 +102,18 @@ def today(request):
 
 
 def _holds_for_today(plan: Plan, day: dt.date) -> tuple[list, list]:
-    """([(step, reason, restart date)] paused today, [(step, hold)] paused within the next week)."""
-    paused, coming = [], []
+    """([(reason, restart date, [step titles])] paused today, [(hold, [step titles])] pausing within a week).
+
+    Steps paused for the same procedure are listed together.
+    """
+    paused, coming = {}, {}
     for step, holds in plan.holds_by_step(day).items():
         hold = holds[0]
         if hold.covers(day):
-            paused.append((step, hold.reason(day), hold.resume_on))
+            paused.setdefault((hold.reason(day), hold.resume_on), []).append(step.title)
         elif hold.first <= day + dt.timedelta(WEEK_DAYS):
-            coming.append((step, hold))
-    return paused, coming
+            coming.setdefault(hold, []).append(step.title)
+    return [(*key, titles) for key, titles in paused.items()], list(coming.items())
 
 
 def _note_holds(plan: Plan, day: dt.date) -> None:

@@ -5,7 +5,7 @@ import os
 import pytest
 
 from portal.models import Patient
-from routines.models import Plan
+from routines.models import CautionAcknowledgement, Plan, SkinCheckIn
 from tests.conftest import PASSWORD, make_patient
 from tests.test_routines_support import make_plan
 
@@ -71,3 +71,46 @@ def test_it_lets_a_patient_tick_todays_step_on_a_phone(transactional_db, live_se
     page.goto(f"{live_server.url}/plan/print/")
     assert Plan.objects.get().steps.count() == 3
     _no_horizontal_scroll(page)
+
+
+@pytest.mark.browser
+def test_it_lets_a_patient_acknowledge_a_caution_then_tick_and_check_in_on_a_phone(transactional_db, live_server, page):
+    patient = make_patient("alice", "C-1001")
+    plan = make_plan(patient, steps=2, start=Patient.objects.get().local_today())
+    step = plan.steps.order_by("order").first()
+    step.caution = "Keep away from the eyes and eyelids."
+    step.save()
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("form:has(input[name=password]) [type=submit]").click()
+    page.wait_for_url(f"{live_server.url}/")
+
+    card = page.locator(f"#step-{step.pk}")
+    assert "Keep away from the eyes and eyelids." in card.inner_text()
+    assert card.get_by_role("button", name="Mark done").count() == 0  # no tick before the caution is confirmed
+    _no_horizontal_scroll(page)
+    card.get_by_role("button", name="I understand").click()
+    page.wait_for_load_state()
+
+    card = page.locator(f"#step-{step.pk}")
+    assert card.get_by_role("button", name="I understand").count() == 0
+    card.get_by_role("button", name="Mark done").click()
+    page.wait_for_load_state()
+    page.reload()
+    card = page.locator(f"#step-{step.pk}")
+    assert "is-done" in card.get_attribute("class")
+    assert "1 of 2" in page.inner_text("#progress")
+
+    skin = page.locator("#skin")
+    assert "How does your skin feel today?" in skin.inner_text()
+    skin.get_by_role("button", name="Dry").click()
+    page.wait_for_load_state()
+    skin = page.locator("#skin")
+    assert "You said: dry" in skin.inner_text()
+    assert skin.get_by_role("button", name="Dry").get_attribute("aria-pressed") == "true"
+    assert "Thank you" in page.inner_text("main")
+    _no_horizontal_scroll(page)
+    assert CautionAcknowledgement.objects.get().step == step
+    assert SkinCheckIn.objects.get().feeling == "dry"
