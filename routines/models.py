@@ -129,7 +129,7 @@ class PhaseFields(FrequencyFields):
     def __str__(self) -> str:
         value = self.as_value()
         words = schedule.describe(self.step, (value,))
-        return f"{words} for {schedule.duration_words(self.days)}" if self.days else f"{words}, then on"
+        return f"{words} for {schedule.duration_words(self.days)}" if self.days else f"{words} until the plan ends"
 
     def as_value(self) -> schedule.Phase:
         return schedule.Phase(
