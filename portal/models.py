@@ -144,12 +144,17 @@ class AccessLogQuerySet(models.QuerySet):
     def record(self, request, *, patient: Patient, action: str, what: str) -> "AccessLog":
         """Append one row saying who did `action` to `patient`'s `what`."""
         user = request.user if request.user.is_authenticated else None
+        path = request.get_full_path()
+        match = getattr(request, "resolver_match", None)
+        for secret in ("token",):  # secret links (calendar feed, unsubscribe) stay out of the log
+            if match and match.kwargs.get(secret):
+                path = path.replace(match.kwargs[secret], f"<{secret}>")
         return self.create(
             user=user,
             patient=patient,
             action=action,
             what=what[:200],
-            path=request.get_full_path()[:300],
+            path=path[:300],
             ip_address=request.META.get("REMOTE_ADDR") or None,
         )
 

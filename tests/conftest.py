@@ -66,3 +66,13 @@ def derm_client(client, derm):
 def desk_client(client, desk):
     client.force_login(desk)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the cache; each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -94,3 +94,11 @@ def test_it_backs_up_sqlite_and_the_backup_restores(tmp_path):
     assert check.returncode == 0, check.stderr
     assert "DEMO-0001" in check.stdout
     assert "No migrations to apply" in manage("migrate", "--noinput", env=restored).stdout
+
+
+def test_it_keeps_secret_calendar_tokens_out_of_the_access_log(alice, client):
+    token = alice.calendar_token
+    assert client.get(f"/reminders/calendar/{token}.ics").status_code == 200
+    row = AccessLog.objects.get(patient=alice, what="Reminder calendar feed")
+    assert token not in row.path
+    assert row.path == "/reminders/calendar/<token>.ics"
