@@ -79,6 +79,8 @@ def render_markdown(text: str) -> str:
 _BLOCK_TAGS = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "blockquote", "pre", "tr"}
 _WORD = re.compile(r"[A-Za-zÀ-ÿ]+(?:['’][A-Za-z]+)?")
 _SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
+
+
 class _BlockText(HTMLParser):
     """Collects the text of each block (paragraph, list item, heading...)."""
 
