@@ -3,6 +3,7 @@ from django.shortcuts import get_object_or_404, render
 
 from portal import handouts
 
+from .forms import SearchForm
 from .models import Article
 
 STAFF_VIEW_PERMISSION = "education.view_article"
@@ -22,14 +23,24 @@ def _patient_of(user):
 
 @login_required
 def article_list(request):
-    query = request.GET.get("q", "").strip()[:100]
+    form = SearchForm(request.GET)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
     patient = _patient_of(request.user)
     mine = []
     if patient is not None and not query:
         mine = list(Article.objects.for_plans_of(patient, patient.local_today()).only("title", "slug", "summary"))
     library = Article.objects.published().search(query).only("title", "slug", "summary")
-    ctx = {"query": query, "mine": mine, "groups": library.grouped_by_condition(), "is_patient": patient is not None}
-    return render(request, "education/article_list.html", ctx)
+    return render(
+        request,
+        "education/article_list.html",
+        {
+            "form": form,
+            "query": query,
+            "mine": mine,
+            "groups": library.grouped_by_condition(),
+            "is_patient": patient is not None,
+        },
+    )
 
 
 @login_required

@@ -105,3 +105,9 @@ def test_it_does_not_run_more_queries_with_more_articles(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = alice_client.get("/learn/")
     assert len(response.context["mine"]) == 31
+
+
+def test_it_refuses_a_search_with_control_characters_clearly(alice_client):
+    response = alice_client.get("/learn/", {"q": "milia\x00"})
+    assert response.status_code == 200
+    assert b"Null characters are not allowed" in response.content
