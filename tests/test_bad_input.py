@@ -104,6 +104,17 @@ def test_it_handles_junk_invitation_tokens(client, alice, token, password):
     assert alice.user.password == before
 
 
+@given(token=junk_text)
+@HYPOTHESIS
+def test_it_answers_404_for_junk_calendar_and_unsubscribe_tokens(client, alice, token):
+    consent = alice.email_consent
+    assert client.get(f"/reminders/calendar/{quote(token, safe='')}x.ics").status_code == 404
+    response = client.post(f"/reminders/unsubscribe/{quote(token, safe='')}x/")
+    assert_no_server_error(response)
+    alice.refresh_from_db()
+    assert alice.email_consent == consent
+
+
 @given(q=junk_text)
 @HYPOTHESIS
 def test_it_handles_junk_searches_and_slugs(alice_client, q):
@@ -182,4 +193,4 @@ def test_it_rejects_bad_step_edits_in_the_admin_without_changing_the_plan(derm_c
         assert type(alices_plan).objects.get(pk=alices_plan.pk).version == before_version
 
 
-BAD_INPUTS_TRIED = EXAMPLES * 6
+BAD_INPUTS_TRIED = EXAMPLES * 7
