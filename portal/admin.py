@@ -14,6 +14,7 @@ from routines.forms import AssignRoutineForm
 from routines.models import IrritationFlag, Plan, Procedure, SkinCheckIn
 from routines.services import assign_routine
 
+from .audit import AccessLoggedAdminMixin
 from .forms import PatientAdminForm
 from .invitations import send_invitation
 from .models import AccessLog, Invitation, Patient
@@ -54,7 +55,7 @@ class SkinFlagFilter(admin.SimpleListFilter):
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
     form = PatientAdminForm
     list_display = [
         "full_name",
@@ -221,6 +222,9 @@ class PatientAdmin(admin.ModelAdmin):
         return format_html(
             '<ul class="procedure-list">{}</ul>{}', format_html_join("", "{}", ((r,) for r in rows)), add
         )
+
+    def patient_of(self, patient):
+        return patient
 
     def get_urls(self):
         urls = [

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from portal.audit import AccessLoggedAdminMixin
 from portal.models import AccessLog
 
 from . import schedule
@@ -171,7 +172,7 @@ class PlanStepInline(RampUpSummary, admin.StackedInline):
 
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
+class PlanAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "patient", "status", "start_date", "end_date", "version", "assigned_by"]
     list_filter = ["status", "template"]
     list_select_related = ["patient__user", "assigned_by"]
@@ -232,14 +233,8 @@ class PlanAdmin(admin.ModelAdmin):
         url = reverse("handouts:patient-plan", args=[plan.patient_id])
         return format_html('<a href="{}">Print the plan handout (PDF)</a>', url)
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        if request.method == "GET":
-            plan = self.get_object(request, object_id)
-            if plan is not None and self.has_view_or_change_permission(request, plan):
-                AccessLog.objects.record(
-                    request, patient=plan.patient, action=AccessLog.VIEW, what=f"Admin plan: {plan}"
-                )
-        return super().change_view(request, object_id, form_url, extra_context)
+    def patient_of(self, plan):
+        return plan.patient
 
     def save_model(self, request, obj, form, change):
         if not change:

@@ -102,3 +102,16 @@ def test_it_keeps_secret_calendar_tokens_out_of_the_access_log(alice, client):
     row = AccessLog.objects.get(patient=alice, what="Reminder calendar feed")
     assert token not in row.path
     assert row.path == "/reminders/calendar/<token>.ics"
+
+
+def test_it_logs_every_staff_view_of_a_patient_record_in_the_admin(desk_client, desk, alice):
+    assert desk_client.get(f"/admin/portal/patient/{alice.pk}/change/").status_code == 200
+    row = AccessLog.objects.get(patient=alice, user=desk)
+    assert row.action == AccessLog.VIEW
+    assert row.what.startswith("Admin patient:")
+
+
+def test_it_logs_nothing_for_a_refused_admin_view(client, bob, alice):
+    client.force_login(bob.user)
+    client.get(f"/admin/portal/patient/{alice.pk}/change/")
+    assert not AccessLog.objects.filter(patient=alice).exists()
