@@ -14,6 +14,7 @@ from routines.forms import AssignRoutineForm
 from routines.models import IrritationFlag, Plan, Procedure, SkinCheckIn
 from routines.services import assign_routine
 
+from .admin_site import ReadOnlyAdmin
 from .audit import AccessLoggedAdminMixin
 from .forms import PatientAdminForm
 from .invitations import send_invitation
@@ -301,17 +302,6 @@ class PatientAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
 
     def has_invite_permission(self, request):
         return request.user.has_perm("portal.invite_patient")
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Invitation)

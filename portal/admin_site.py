@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.contrib.admin import AdminSite
+from django.contrib.admin import AdminSite, ModelAdmin
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 
 
@@ -28,3 +28,16 @@ class PortalAdminSite(OTPAdminSite):
         if settings.STAFF_2FA_REQUIRED:
             return super().has_permission(request)
         return AdminSite.has_permission(self, request)
+
+
+class ReadOnlyAdmin(ModelAdmin):
+    """For records nobody may add, change or delete through the admin (logs, ticks, reminders)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

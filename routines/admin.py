@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from portal.admin_site import ReadOnlyAdmin
 from portal.audit import AccessLoggedAdminMixin
 from portal.models import AccessLog
 
@@ -256,7 +257,7 @@ class PlanAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(CautionAcknowledgement)
-class CautionAcknowledgementAdmin(admin.ModelAdmin):
+class CautionAcknowledgementAdmin(ReadOnlyAdmin):
     """Read-only record of patients confirming they understood a step's caution."""
 
     list_display = ["acknowledged_at", "patient", "step", "plan_version", "caution"]
@@ -264,18 +265,9 @@ class CautionAcknowledgementAdmin(admin.ModelAdmin):
     search_fields = ["patient__chart_number", "patient__user__last_name", "caution"]
     date_hierarchy = "acknowledged_at"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(SkinCheckIn)
-class SkinCheckInAdmin(admin.ModelAdmin):
+class SkinCheckInAdmin(ReadOnlyAdmin):
     """What patients tapped under "How does your skin feel today?". Read-only."""
 
     list_display = ["local_date", "patient", "feeling", "recorded_at"]
@@ -283,15 +275,6 @@ class SkinCheckInAdmin(admin.ModelAdmin):
     list_select_related = ["patient__user"]
     search_fields = ["patient__chart_number", "patient__user__last_name"]
     date_hierarchy = "local_date"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class OpenFlagFilter(admin.SimpleListFilter):
@@ -339,19 +322,10 @@ class IrritationFlagAdmin(admin.ModelAdmin):
 
 
 @admin.register(StepCheck)
-class StepCheckAdmin(admin.ModelAdmin):
+class StepCheckAdmin(ReadOnlyAdmin):
     list_display = ["local_date", "step", "checked_at"]
     list_select_related = ["step__plan__patient__user", "step__product"]
     date_hierarchy = "local_date"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # --- A step's own page: its fields and its ramp-up phases ---------------------

@@ -2,11 +2,13 @@
 
 from django.contrib import admin, messages
 
+from portal.admin_site import ReadOnlyAdmin
+
 from .models import Reminder
 
 
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):
+class ReminderAdmin(ReadOnlyAdmin):
     list_display = ["due_at", "patient", "slot", "local_date", "channel", "status", "attempts", "short_error"]
     list_filter = ["status", "channel", ("local_date", admin.DateFieldListFilter), "slot"]
     search_fields = ["patient__chart_number", "patient__user__last_name", "patient__user__email"]
@@ -15,15 +17,6 @@ class ReminderAdmin(admin.ModelAdmin):
     ordering = ["-due_at"]
     actions = ["retry_failed"]
     readonly_fields = [f.name for f in Reminder._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_retry_permission(self, request):
         return request.user.has_perm("routines.change_reminder")
