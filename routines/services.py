@@ -8,22 +8,11 @@ from django.db import transaction
 
 from portal.models import Patient
 
+from .forms import PHASE_FIELDS, STEP_FIELDS
 from .models import Plan, PlanPhase, PlanStep, RoutineTemplate
 
-COPIED_FIELDS = [
-    "slot",
-    "order",
-    "product_id",
-    "instructions",
-    "frequency",
-    "interval_days",
-    "offset_days",
-    "weekdays",
-    "wait_minutes",
-    "caution",
-    "area",
-]
-PHASE_FIELDS = ["order", "frequency", "interval_days", "offset_days", "weekdays", "days"]
+# What a template step hands on to its plan copy (the product by id, to skip a query each).
+COPIED_FIELDS = ["product_id" if name == "product" else name for name in STEP_FIELDS]
 
 
 @transaction.atomic
