@@ -115,3 +115,29 @@ def test_it_logs_nothing_for_a_refused_admin_view(client, bob, alice):
     client.force_login(bob.user)
     client.get(f"/admin/portal/patient/{alice.pk}/change/")
     assert not AccessLog.objects.filter(patient=alice).exists()
+
+
+def test_it_records_who_changed_a_patient_record(derm_client, derm, alice):
+    from auditlog.models import LogEntry
+
+    response = derm_client.post(
+        f"/admin/portal/patient/{alice.pk}/change/",
+        {
+            "first_name": "Alice",
+            "last_name": "Tester",
+            "email": "alice@example.org",
+            "chart_number": alice.chart_number,
+            "date_of_birth": "1990-01-01",
+            "phone": "555-0101",
+            "dermatologist": derm.pk,
+            "time_zone": "America/New_York",
+            "preferred_language": "en",
+            "email_consent": "on",
+            "morning_reminder_time": "08:00",
+            "evening_reminder_time": "20:30",
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    entry = LogEntry.objects.get_for_object(alice).latest("timestamp")
+    assert entry.actor == derm
+    assert entry.changes_dict["phone"] == ["", "555-0101"]
