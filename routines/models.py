@@ -307,7 +307,9 @@ class Plan(models.Model):
         snapshot = getattr(self, "_schedule_snapshot", None)
         if snapshot is None or snapshot[0] is not cache["steps"]:
             steps = list(cache["steps"])
-            models.prefetch_related_objects(steps, "phases")
+            if not all("phases" in getattr(step, "_prefetched_objects_cache", {}) for step in steps):
+                # prefetch_related_objects costs ~0.5 ms even with nothing to fetch: the 08:00 peak notices.
+                models.prefetch_related_objects(steps, "phases")
             snapshot = self._schedule_snapshot = (cache["steps"], self._read_schedule_inputs(steps, fresh=False))
         return snapshot[1]
 
