@@ -73,7 +73,7 @@ print(f"writer passes={passes} errors={errors}")
 
 def _client(args):
     port, method, path, cookie, body, seconds = args
-    latencies, errors, deadline = [], 0, time.monotonic() + seconds
+    latencies, errors, deadline = [], [], time.monotonic() + seconds
     headers = {"Cookie": cookie}
     if body:
         headers.update({"Content-Type": "application/x-www-form-urlencoded", "Referer": f"http://{HOST}:{port}/"})
@@ -81,11 +81,11 @@ def _client(args):
         started = time.perf_counter()
         try:
             status = request(port, path, method=method, body=body, headers=headers).status
-        except OSError:
-            status = 0
+        except OSError as exc:
+            status = f"{type(exc).__name__}: {exc}"
         latencies.append(time.perf_counter() - started)
-        if status >= 500 or status == 0:
-            errors += 1
+        if not isinstance(status, int) or status >= 500:
+            errors.append(str(status))
     return latencies, errors
 
 
@@ -93,13 +93,14 @@ def load(port, method, path, cookie, body, *, seconds, clients):
     with multiprocessing.Pool(clients) as pool:
         results = pool.map(_client, [(port, method, path, cookie, body, seconds)] * clients)
     latencies = sorted(x for lat, _ in results for x in lat)
-    errors = sum(e for _, e in results)
+    errors = [e for _, errs in results for e in errs]
     return {
         "requests": len(latencies),
         "rps": len(latencies) / seconds,
         "p50": latencies[len(latencies) // 2] * 1000,
         "p99": latencies[int(len(latencies) * 0.99)] * 1000,
-        "errors": errors,
+        "errors": len(errors),
+        "error_kinds": sorted(set(errors)),
     }
 
 
@@ -180,6 +181,11 @@ def main() -> None:
     print(f"{'page':<15}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
     for name, r in pages.items():
         print(f"{name:<15}{r['requests']:>9}{r['rps']:>9.1f}{r['p50']:>9.1f}{r['p99']:>9.1f}{r['errors']:>8}")
+    for name, r in pages.items():
+        if r["errors"]:
+            print(f"{name}: {', '.join(r['error_kinds'])}")
+    if "Traceback" in logs:
+        print("first server error:", logs[logs.index("Traceback") :][:1500])
     writer_line = writer_summary.group(0) if writer_summary else "writer: no summary"
     print(f"{writer_line}; 'database is locked' in logs: {locked}")
     if locked or any(r["errors"] for r in pages.values()):

@@ -285,6 +285,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SILENCED_SYSTEM_CHECKS: list[str] = []
 if not DEBUG and not TESTING:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", True)
@@ -296,7 +297,7 @@ if not DEBUG and not TESTING:
     SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
     if not SECURE_HSTS_PRELOAD:
         # Preloading is a one-way commitment for a clinic's whole domain; opt in with SECURE_HSTS_PRELOAD=1.
-        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+        SILENCED_SYSTEM_CHECKS.append("security.W021")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 
 # Content-Security-Policy (django-csp): our own origin only, no inline script.
@@ -339,8 +340,7 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 RATELIMIT_FAIL_OPEN = envbool("RATELIMIT_FAIL_OPEN", False)
-SILENCED_SYSTEM_CHECKS = [
-    *globals().get("SILENCED_SYSTEM_CHECKS", []),
+SILENCED_SYSTEM_CHECKS += [
     "django_ratelimit.W001",  # Django's own RedisCache increments atomically; the check only knows django-redis
     *([] if REDIS_URL else ["django_ratelimit.E003"]),
 ]
