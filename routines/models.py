@@ -3,7 +3,7 @@ import datetime as dt
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -530,14 +530,20 @@ class StepCheckQuerySet(models.QuerySet):
     def toggle(self, *, step: "PlanStep", day: dt.date) -> bool:
         """Tick `step` for `day`, or untick it if already ticked. Returns True if now ticked.
 
-        get_or_create leans on the unique (step, local_date) constraint, so a
-        double-submitted form cannot create two ticks.
+        The unique (step, local_date) constraint decides between simultaneous
+        taps (two phones, a double-submitted form): the losing insert is
+        dropped, so there is never a second tick and never an error page.
         """
-        deleted, _ = self.filter(step=step, local_date=day).delete()
-        if deleted:
-            return False
-        self.get_or_create(step=step, local_date=day)
-        return True
+        with transaction.atomic():
+            deleted, _ = self.filter(step=step, local_date=day).delete()
+            if deleted:
+                return False
+            try:
+                with transaction.atomic():
+                    self.create(step=step, local_date=day)
+            except IntegrityError:
+                pass  # a simultaneous tap ticked it a moment ago
+            return True
 
 
 class StepCheck(models.Model):
