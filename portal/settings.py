@@ -49,11 +49,17 @@ def envlist(name: str, default: list[str]) -> list[str]:
 DEBUG = envbool("DEBUG", False)
 TESTING = "pytest" in sys.modules
 
+# Management commands that only read code and never sign or serve anything may
+# run without a secret (a developer's `makemigrations`); Django itself still
+# refuses if anything touches the empty SECRET_KEY.
+COMMANDS_WITHOUT_SECRET = {"makemigrations", "showmigrations", "sqlmigrate", "help"}
+RUNNING_COMMAND = sys.argv[1] if len(sys.argv) > 1 and sys.argv[0].endswith("manage.py") else ""
+
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if DEBUG or TESTING:
         SECRET_KEY = "django-insecure-development-only-key-never-use-in-production"
-    else:
+    elif RUNNING_COMMAND not in COMMANDS_WITHOUT_SECRET:
         raise ImproperlyConfigured(
             "SECRET_KEY is not set. Set the SECRET_KEY environment variable to a long "
             "random string (or DEBUG=1 for local development)."

@@ -31,6 +31,21 @@ def test_it_refuses_to_start_without_a_secret_key_when_debug_is_off():
     assert "SECRET_KEY is not set" in result.stderr
 
 
+def test_it_lets_code_only_commands_run_without_a_secret_key_but_nothing_else():
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "DATABASE_URL")}
+    env.update(DJANGO_SETTINGS_MODULE="portal.settings")
+
+    def manage(*args):
+        return subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
+
+    assert manage("makemigrations", "--check", "--dry-run").returncode == 0
+    refused = manage("run_reminders", "--once")
+    assert refused.returncode != 0
+    assert "SECRET_KEY is not set" in refused.stderr
+
+
 def test_it_starts_with_a_secret_key_or_in_debug():
     assert run_settings({"DEBUG": "0", "SECRET_KEY": "x" * 60}).returncode == 0
     assert run_settings({"DEBUG": "1"}).returncode == 0
