@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_today import HOST, PYTHON, ROOT, bench_env, free_port, log_in, manage, request  # noqa: E402
+from bench.bench_today import HOST, PYTHON, ROOT, bench_env, log_in, manage, request, start_gunicorn  # noqa: E402
 
 EXTRA_PATIENTS = """
 import datetime as dt, sys
@@ -133,23 +133,10 @@ def main() -> None:
         manage(env, "collectstatic", "--noinput")
         subprocess.run([PYTHON, "-c", EXTRA_PATIENTS, str(options.patients)], cwd=ROOT, env=env, check=True)
 
-        port = free_port()
         server_log = open(tmp / "gunicorn.log", "w")
-        server = subprocess.Popen(
-            [PYTHON, "-m", "gunicorn", "portal.wsgi", "--workers", "3", "--bind", f"{HOST}:{port}"],
-            cwd=ROOT,
-            env=env,
-            stdout=server_log,
-            stderr=subprocess.STDOUT,
-        )
+        server, port = start_gunicorn(env, workers=3, log=server_log)
         pages = {}
         try:
-            for _ in range(100):
-                try:
-                    request(port, "/healthz")
-                    break
-                except OSError:
-                    time.sleep(0.1)
             cookie = log_in(port)
             csrf = re.search(r"csrftoken=([^;]+)", request(port, "/accounts/login/").getheader("Set-Cookie") or "")
             cookie = f"{cookie}; csrftoken={csrf.group(1)}" if csrf else cookie

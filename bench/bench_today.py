@@ -65,6 +65,25 @@ def request(port: int, path: str, *, method="GET", body=None, headers=None) -> h
     return response
 
 
+def start_gunicorn(env: dict, *, workers: int, log=subprocess.DEVNULL) -> tuple[subprocess.Popen, int]:
+    """Serve the portal with gunicorn on a free local port; returns (process, port) once it answers."""
+    port = free_port()
+    server = subprocess.Popen(
+        [PYTHON, "-m", "gunicorn", "portal.wsgi", "--workers", str(workers), "--bind", f"{HOST}:{port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    for _ in range(100):
+        try:
+            request(port, "/healthz")
+            break
+        except OSError:
+            time.sleep(0.1)
+    return server, port
+
+
 def cookies_from(response, jar: dict) -> dict:
     for header, value in response.getheaders():
         if header.lower() == "set-cookie":
@@ -157,21 +176,8 @@ def main() -> None:
         manage(env, "migrate", "--noinput")
         manage(env, "seed_demo")
         manage(env, "collectstatic", "--noinput")
-        port = free_port()
-        server = subprocess.Popen(
-            [PYTHON, "-m", "gunicorn", "portal.wsgi", "--workers", "2", "--bind", f"{HOST}:{port}"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        server, port = start_gunicorn(env, workers=2)
         try:
-            for _ in range(100):
-                try:
-                    request(port, "/healthz")
-                    break
-                except OSError:
-                    time.sleep(0.1)
             cookie = log_in(port)
             today = request(port, "/", headers={"Cookie": cookie})
             if today.status != 200 or b"done today" not in today.body:
