@@ -13,7 +13,7 @@ from routines import conflicts, schedule
 from routines.models import ConflictRule, Plan, Product, RoutineTemplate, TemplatePhase
 from tests.test_phases import _phase_post
 from tests.test_plan_admin import _plan_post
-from tests.test_routines_support import NOON_UTC, TODAY, milia_template
+from tests.test_routines_support import NOON_UTC, TODAY, milia_template, step_form_values
 
 RETINOID_AHA = conflicts.Rule(
     name="Retinoid with an AHA exfoliant",
@@ -211,16 +211,7 @@ def test_it_refuses_a_template_that_would_clash(derm_client, rule):
         values = {
             "id": step.pk,
             "template": template.pk,
-            "slot": step.slot,
-            "order": step.order,
-            "product": step.product_id,
-            "instructions": step.instructions,
-            "frequency": step.frequency,
-            "interval_days": step.interval_days,
-            "offset_days": step.offset_days,
-            "wait_minutes": step.wait_minutes,
-            "caution": step.caution,
-            "area": step.area,
+            **step_form_values(step),
         }
         data.update({f"steps-{i}-{k}": v for k, v in values.items()})
     url = f"/admin/routines/routinetemplate/{template.pk}/change/"

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from routines import reminders, schedule
 from routines.models import Plan, PlanPhase, PlanStep, Product, Reminder, TemplatePhase
 from routines.services import assign_routine
-from tests.test_routines_support import NOON_UTC, TODAY, make_plan, milia_template
+from tests.test_routines_support import NOON_UTC, TODAY, make_plan, milia_template, step_form_values
 
 P = schedule.Phase
 RETINOL_RAMP = (
@@ -215,16 +215,7 @@ def test_it_uses_as_many_queries_for_a_ramping_plan_as_for_a_plain_one(client, a
 
 def _phase_post(step, phases):
     data = {
-        "slot": step.slot,
-        "order": step.order,
-        "product": step.product_id or "",
-        "instructions": step.instructions,
-        "frequency": step.frequency,
-        "interval_days": step.interval_days,
-        "offset_days": step.offset_days,
-        "wait_minutes": step.wait_minutes,
-        "caution": step.caution,
-        "area": step.area,
+        **step_form_values(step),
         "phases-TOTAL_FORMS": len(phases),
         "phases-INITIAL_FORMS": 0,
         "phases-MIN_NUM_FORMS": 0,

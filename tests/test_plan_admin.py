@@ -6,7 +6,7 @@ import time_machine
 from portal.models import AccessLog
 from routines import schedule
 from routines.models import Plan, PlanStep, StepCheck
-from tests.test_routines_support import NOON_UTC, TODAY, make_plan, milia_template
+from tests.test_routines_support import NOON_UTC, TODAY, make_plan, milia_template, step_form_values
 
 
 @pytest.fixture(autouse=True)
@@ -34,16 +34,7 @@ def _plan_post(plan, steps, **changes):
         values = {
             "id": step.pk,
             "plan": plan.pk,
-            "slot": step.slot,
-            "order": step.order,
-            "product": step.product_id or "",
-            "instructions": step.instructions,
-            "frequency": step.frequency,
-            "interval_days": step.interval_days,
-            "offset_days": step.offset_days,
-            "wait_minutes": step.wait_minutes,
-            "caution": step.caution,
-            "area": step.area,
+            **step_form_values(step),
             **fields,
         }
         weekdays = values.pop("weekdays", list(step.weekdays))

@@ -4,6 +4,7 @@ import datetime as dt
 import itertools
 
 from routines import schedule
+from routines.forms import STEP_FIELDS
 from routines.models import Plan, PlanStep, Product, RoutineTemplate, TemplateStep
 
 _serial = itertools.count()
@@ -59,3 +60,12 @@ def make_plan(patient, *, steps: int = 3, start: dt.date = TODAY, **fields) -> P
             instructions=f"Step number {n}",
         )
     return plan
+
+
+def step_form_values(step) -> dict:
+    """A step's fields as the admin's step form posts them (weekdays left to the caller)."""
+    return {
+        field: (step.product_id or "") if field == "product" else getattr(step, field)
+        for field in STEP_FIELDS
+        if field != "weekdays"
+    }
