@@ -82,7 +82,7 @@ def activate(request, token):
                     status=410,
                 )
             form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="portal.backends.PatientModelBackend")
         messages.success(request, "Your password is set. Welcome to the portal.")
         return redirect("home")
     return render(request, "accounts/activate.html", {"form": form, "invitation": invitation})

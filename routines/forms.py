@@ -1,9 +1,5 @@
-from crispy_forms.bootstrap import StrictButton
-from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Div, Layout
 from django import forms
 from django.core.exceptions import ValidationError
-from django.urls import reverse
 
 from education.models import Article
 
@@ -135,29 +131,17 @@ class ProcedureTypeForm(forms.ModelForm):
 
 
 class SkinCheckInForm(forms.Form):
-    """One tap on the today page: each answer is its own submit button (works without JavaScript)."""
+    """The patient's one-tap answer on the today page.
+
+    The page shows each answer as its own submit button
+    (`routines/includes/skin_check_in.html`, works without JavaScript): a
+    plain include, because rendering five crispy buttons cost the busiest
+    page more than all its steps. This form validates the POST.
+    """
 
     feeling = forms.ChoiceField(
         choices=SkinCheckIn.Feeling.choices, error_messages={"required": "Please choose how your skin feels."}
     )
-
-    def __init__(self, *args, current: str = "", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_action = reverse("routines:skin-check-in")
-        self.helper.form_class = "skin-check-in"
-        buttons = [
-            StrictButton(
-                label,
-                type="submit",
-                name="feeling",
-                value=value,
-                css_class=f"btn {'btn-primary' if value == current else 'btn-outline-primary'} feeling-{value}",
-                aria_pressed="true" if value == current else "false",
-            )
-            for value, label in SkinCheckIn.Feeling.choices
-        ]
-        self.helper.layout = Layout(Div(*buttons, css_class="d-flex flex-wrap gap-2"))
 
 
 class AssignRoutineForm(forms.Form):

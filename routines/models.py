@@ -201,9 +201,17 @@ class PlanQuerySet(models.QuerySet):
     def current_for(self, patient: Patient, day: dt.date) -> "Plan | None":
         """The plan the patient follows on local date `day` (the latest started), or None.
 
-        Steps and products come prefetched.
+        Its steps, products and phases and the patient's procedures come
+        prefetched, so `steps_due_on` and `holds_by_step` run without queries.
         """
-        return self.filter(patient=patient).active_on(day).with_steps().order_by("-start_date", "-id").first()
+        # Plain filters with the end date checked here, and the patient we already
+        # have: on the busiest page, building a query costs more than running it.
+        started = self.filter(patient=patient, status=Plan.Status.ACTIVE, start_date__lte=day)
+        plan = next((plan for plan in started.order_by("-start_date", "-id") if plan.is_running_on(day)), None)
+        if plan is not None:
+            plan.patient = patient
+            models.prefetch_related_objects([plan], *Plan.schedule_prefetches())
+        return plan
 
     def upcoming_for(self, patient: Patient, day: dt.date) -> "Plan | None":
         """The next active plan starting after `day`, or None."""
@@ -603,13 +611,9 @@ class CautionAcknowledgement(models.Model):
 
 
 class SkinCheckInQuerySet(models.QuerySet):
-    def latest_annotations(self) -> dict:
-        """Annotations for a Patient queryset: `latest_feeling` and `latest_feeling_on` (their last answer)."""
-        latest = self.filter(patient=models.OuterRef("pk")).order_by("-local_date")
-        return {
-            "latest_feeling": models.Subquery(latest.values("feeling")[:1]),
-            "latest_feeling_on": models.Subquery(latest.values("local_date")[:1]),
-        }
+    def feeling_on(self, patient: Patient, day: dt.date) -> str:
+        """The patient's answer for local date `day`, or "" if they have not answered."""
+        return self.filter(patient=patient, local_date=day).values_list("feeling", flat=True).first() or ""
 
 
 class SkinCheckIn(models.Model):

@@ -25,8 +25,12 @@ GRID_DAYS = 14
 WEEK_DAYS = 7
 
 
-def _get_patient_for_user(request, queryset=None) -> Patient:
-    return get_object_or_404(Patient.objects.all() if queryset is None else queryset, user=request.user)
+def _get_patient_for_user(request) -> Patient:
+    """The logged-in user's Patient record (loaded with the user, see portal.backends); 404 for staff."""
+    try:
+        return request.user.patient
+    except Patient.DoesNotExist:
+        raise Http404("This account has no patient record.") from None
 
 
 def _get_step_for_user(request, pk) -> PlanStep:
@@ -56,8 +60,7 @@ def _slots(by_slot: dict) -> list[tuple[str, str, list]]:
 def today(request):
     if request.user.is_staff:
         return redirect("admin:index")
-    # The latest skin check-in comes with the patient: one query fewer on the busiest page.
-    patient = _get_patient_for_user(request, Patient.objects.annotate(**SkinCheckIn.objects.latest_annotations()))
+    patient = _get_patient_for_user(request)
     day = patient.local_today()
     plan = Plan.objects.current_for(patient, day)
     context = {"patient": patient, "today": day, "plan": plan}
@@ -66,9 +69,10 @@ def today(request):
         return render(request, "routines/no_plan.html", context)
 
     due = plan.steps_due_on(day)
-    ticked = set(StepCheck.objects.filter(step__plan=plan, local_date=day).values_list("step_id", flat=True))
-    acknowledged = CautionAcknowledgement.objects.acknowledged_step_ids(plan)
     due_steps = [step for steps in due.values() for step in steps]
+    ticked = set(StepCheck.objects.filter(step__plan=plan, local_date=day).values_list("step_id", flat=True))
+    cautions = any(step.caution for step in due_steps)
+    acknowledged = CautionAcknowledgement.objects.acknowledged_step_ids(plan) if cautions else set()
     # The URL pattern is fixed, so build each step's form actions without a reverse() per step.
     step_url = reverse("routines:check-step", args=[0]).removesuffix("0/check/")
     for step in due_steps:
@@ -81,10 +85,11 @@ def today(request):
         request, patient=patient, action=AccessLog.VIEW, what=f"Today: {plan.name} v{plan.version}"
     )
     paused, coming = _holds_for_today(plan, day)
-    feeling = patient.latest_feeling if patient.latest_feeling_on == day else ""
+    feeling = SkinCheckIn.objects.feeling_on(patient, day)
     context.update(
         feeling=SkinCheckIn.Feeling(feeling).label if feeling else "",
-        skin_form=SkinCheckInForm(current=feeling),
+        feelings=SkinCheckIn.Feeling.choices,
+        feeling_value=feeling,
         paused=paused,
         coming_holds=coming,
         slots=_slots(due),
