@@ -56,7 +56,7 @@ from collections.abc import Iterable, Iterator
 from django.conf import settings
 from django.core import signing
 from django.db import InterfaceError, OperationalError, ProgrammingError, connection, transaction
-from django.db.models import F, Prefetch, Q
+from django.db.models import F, Q, prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -64,7 +64,7 @@ from django.utils import timezone
 from portal.models import Patient
 
 from . import schedule
-from .models import Plan, PlanStep, Reminder, WorkerHeartbeat
+from .models import Plan, Reminder, WorkerHeartbeat
 from .transports import Message, TransportError, get_transport
 
 logger = logging.getLogger(__name__)
@@ -307,18 +307,24 @@ def send_batch(reminder_ids: Iterable[int], *, now: dt.datetime) -> dict:
 
     Returns {status: count} for the reminders this call handled.
     """
+    steps, phases, procedures = Plan.schedule_prefetches("plan__")
     candidates = (
         due_reminders(now)
         .filter(pk__in=list(reminder_ids))
         .select_related("patient__user", "plan")
-        .prefetch_related(
-            Prefetch("plan__steps", queryset=PlanStep.objects.select_related("product").order_by("order", "id")),
-            "plan__steps__phases",
-            "plan__patient__procedures__type",
-        )
+        .prefetch_related(steps, phases)
         .order_by("due_at", "pk")
     )
-    candidates = retry_when_locked(lambda: list(candidates))
+
+    def load() -> list[Reminder]:
+        rows = list(candidates)
+        for reminder in rows:
+            if reminder.plan.patient_id == reminder.patient_id:
+                reminder.plan.patient = reminder.patient  # the same row: no second fetch of every patient
+        prefetch_related_objects(rows, procedures)
+        return rows
+
+    candidates = retry_when_locked(load)
     hidden = retry_when_locked(condition_names)
     counts: dict = {}
     for start in range(0, len(candidates), CLAIM_CHUNK):
