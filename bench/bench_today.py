@@ -93,7 +93,7 @@ def cookies_from(response, jar: dict) -> dict:
 
 
 def log_in(port: int) -> str:
-    """Log in through the real form; return the Cookie header for the session."""
+    """Log in through the real form; return the Cookie header a browser would then send (session and CSRF)."""
     page = request(port, "/accounts/login/")
     jar = cookies_from(page, {})
     token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page.body).group(1).decode()
@@ -107,7 +107,7 @@ def log_in(port: int) -> str:
     cookies_from(response, jar)
     if response.status != 302 or "sessionid" not in jar:
         raise SystemExit(f"Login failed: HTTP {response.status}")
-    return f"sessionid={jar['sessionid']}"
+    return "; ".join(f"{name}={value}" for name, value in jar.items())
 
 
 def _client_loop(args) -> int:
