@@ -1,5 +1,6 @@
 from django.contrib.auth import get_user_model
 
+from portal.backends import PatientModelBackend
 from tests.conftest import PASSWORD
 
 
@@ -53,3 +54,18 @@ def test_it_resets_a_password_without_saying_whether_the_account_exists(client, 
     assert known["Location"] == unknown["Location"]
     assert len(mailoutbox) == 1
     assert get_user_model().objects.get(username="alice").check_password(PASSWORD)
+
+
+def test_it_loads_the_patient_record_with_the_session_user(client, alice, django_assert_num_queries):
+    client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+    assert client.session["_auth_user_backend"] == "portal.backends.PatientModelBackend"
+    backend = PatientModelBackend()
+    with django_assert_num_queries(1):
+        user = backend.get_user(alice.user.pk)
+        assert user.patient == alice
+
+
+def test_it_gives_staff_no_patient_record_and_refuses_inactive_users(derm, alice):
+    assert not hasattr(PatientModelBackend().get_user(derm.pk), "patient")
+    get_user_model().objects.filter(pk=alice.user.pk).update(is_active=False)
+    assert PatientModelBackend().get_user(alice.user.pk) is None
