@@ -16,3 +16,11 @@ class PatientModelBackend(ModelBackend):
         except User.DoesNotExist:
             return None
         return user if self.user_can_authenticate(user) else None
+
+    async def aget_user(self, user_id):
+        User = get_user_model()
+        try:
+            user = await User._default_manager.select_related("patient").aget(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None

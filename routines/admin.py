@@ -69,8 +69,11 @@ class ProcedureTypeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Procedure)
-class ProcedureAdmin(admin.ModelAdmin):
-    """Booking a procedure pauses the patient's matching steps around its date; moving the date moves the pause."""
+class ProcedureAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
+    """Booking a procedure pauses the patient's matching steps around its date; moving the date moves the pause.
+
+    Its page lists the plan steps it pauses, so opening it is logged as reading the patient's plan.
+    """
 
     list_display = ["date", "patient", "type", "paused_dates", "created_by"]
     list_filter = ["type", ("date", admin.DateFieldListFilter)]
@@ -80,6 +83,9 @@ class ProcedureAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
     fields = ["patient", "type", "date", "note", "paused_dates", "paused_steps"]
     readonly_fields = ["paused_dates", "paused_steps"]
+
+    def patient_of(self, procedure):
+        return procedure.patient
 
     @admin.display(description="Paused")
     def paused_dates(self, procedure):

@@ -201,14 +201,14 @@ class PlanQuerySet(models.QuerySet):
     def current_for(self, patient: Patient, day: dt.date) -> "Plan | None":
         """The plan the patient follows on local date `day` (the latest started), or None.
 
-        Its steps, products and phases and the patient's procedures come
-        prefetched, so `steps_due_on` and `holds_by_step` run without queries.
+        Its steps, products and phases come prefetched, and the patient's
+        procedures are prefetched onto the `patient` object passed in, so
+        `steps_due_on` and `holds_by_step` run without queries. Re-read the
+        patient before reusing it after booking or moving a procedure.
         """
-        # Plain filters with the end date checked here, and the patient we already
-        # have: on the busiest page, building a query costs more than running it.
-        started = self.filter(patient=patient, status=Plan.Status.ACTIVE, start_date__lte=day)
-        plan = next((plan for plan in started.order_by("-start_date", "-id") if plan.is_running_on(day)), None)
+        plan = self.filter(patient=patient).active_on(day).order_by("-start_date", "-id").first()
         if plan is not None:
+            # The patient we already have: prefetching through plan.patient would fetch it again.
             plan.patient = patient
             models.prefetch_related_objects([plan], *Plan.schedule_prefetches())
         return plan

@@ -65,7 +65,10 @@ def today(request):
     plan = Plan.objects.current_for(patient, day)
     context = {"patient": patient, "today": day, "plan": plan}
     if plan is None:
-        context["upcoming"] = Plan.objects.upcoming_for(patient, day)
+        upcoming = context["upcoming"] = Plan.objects.upcoming_for(patient, day)
+        if upcoming is not None:
+            what = f"Today: upcoming {upcoming.name} v{upcoming.version}"
+            AccessLog.objects.record(request, patient=patient, action=AccessLog.VIEW, what=what)
         return render(request, "routines/no_plan.html", context)
 
     due = plan.steps_due_on(day)

@@ -236,6 +236,8 @@ def test_it_shows_which_steps_a_procedure_pauses(derm_client, alice, milia_plan,
     procedure = Procedure.objects.create(patient=alice, type=peel, date=TODAY + 10 * DAY)
     html = derm_client.get(f"/admin/routines/procedure/{procedure.pk}/change/").content.decode()
     assert "Glycolic Serum, Retinol Serum" in html and "2027-03-13 to 2027-03-22" in html
+    # The page reads the patient's plan, so it is an access like any other.
+    assert AccessLog.objects.filter(patient=alice, action=AccessLog.VIEW, what__startswith="Admin procedure").exists()
 
 
 def test_it_seeds_a_peel_for_the_second_demo_patient(db, client):

@@ -61,9 +61,11 @@ def test_it_explains_when_there_is_no_plan(alice_client, alice, bob):
     assert "Product" not in response.content.decode()  # nothing of bob's
 
 
-def test_it_mentions_a_plan_that_starts_later(alice_client, alice):
-    make_plan(alice, start=TODAY + dt.timedelta(3))
+def test_it_mentions_a_plan_that_starts_later_and_logs_the_view(alice_client, alice):
+    plan = make_plan(alice, start=TODAY + dt.timedelta(3))
     assert "starts on" in alice_client.get("/").content.decode()
+    log = AccessLog.objects.get(patient=alice)
+    assert (log.user, log.action, log.what) == (alice.user, AccessLog.VIEW, f"Today: upcoming {plan.name} v1")
 
 
 def test_it_sends_staff_to_the_admin(derm_client):
