@@ -8,6 +8,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from portal.models import AccessLog, Patient
+from routines import schedule
+from routines.models import PlanPhase, StepCheck
+from tests.test_routines_support import TODAY, make_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,6 +27,20 @@ def test_it_exports_one_patients_record_and_nobody_elses(alice, bob, tmp_path, r
     assert len(record["access_log"]) == 1
     assert "bob" not in out.read_text()
     assert "calendar_token" not in record["patient"]
+
+
+def test_it_exports_ticks_and_ramp_up_phases_of_the_plan_steps(alice, bob, tmp_path):
+    plan = make_plan(alice, steps=2)
+    step = plan.steps.first()
+    StepCheck.objects.create(step=step, local_date=TODAY)
+    PlanPhase.objects.create(step=step, order=0, days=14, frequency=schedule.EVERY_N_DAYS, interval_days=3)
+    StepCheck.objects.create(step=make_plan(bob, steps=1).steps.get(), local_date=TODAY)
+    out = tmp_path / "alice.json"
+    call_command("export_patient", alice.chart_number, output=str(out), stdout=open(os.devnull, "w"))
+    record = json.loads(out.read_text())
+    assert [(c["step"], c["local_date"]) for c in record["plans.steps.checks"]] == [(step.pk, TODAY.isoformat())]
+    assert [(p["step"], p["days"]) for p in record["plans.steps.phases"]] == [(step.pk, 14)]
+    assert len(record["plans.steps"]) == 2
 
 
 def test_it_refuses_an_unknown_chart_number(db):

@@ -28,19 +28,29 @@ def patient_record(patient: Patient) -> dict:
         "access_log": rows(AccessLog.objects.filter(patient=patient)),
     }
     record["patient"].pop("calendar_token", None)
-    # Related clinical rows (plans, steps, ticks, reminders, ...) from whichever apps hold them.
+    # Clinical rows (plans, their steps, the steps' ticks and phases, reminders, ...) from
+    # whichever apps hold them, however deep: a tick hangs off a step, which hangs off a plan.
     for relation in Patient._meta.related_objects:
         name = relation.get_accessor_name()
         if name in ("invitations", "access_logs") or not relation.one_to_many:
             continue
         children = getattr(patient, name).all()
         record[name] = rows(children)
-        for child_relation in relation.related_model._meta.related_objects:
-            if child_relation.one_to_many and child_relation.related_model._meta.app_label != "auditlog":
-                key = f"{name}.{child_relation.get_accessor_name()}"
-                model = child_relation.related_model
-                record[key] = rows(model.objects.filter(**{f"{child_relation.field.name}__in": children}))
+        _add_descendants(record, name, relation.related_model, children, rows)
     return record
+
+
+def _add_descendants(record: dict, name: str, model, queryset, rows, depth: int = 1) -> None:
+    """Add the rows pointing at `queryset` (one-to-many, any depth) under dotted keys like "plans.steps.checks"."""
+    if depth > 5:  # the clinical models nest three deep; a guard against a future cycle
+        return
+    for relation in model._meta.related_objects:
+        if not relation.one_to_many or relation.related_model._meta.app_label == "auditlog":
+            continue
+        key = f"{name}.{relation.get_accessor_name()}"
+        children = relation.related_model.objects.filter(**{f"{relation.field.name}__in": queryset})
+        record[key] = rows(children)
+        _add_descendants(record, key, relation.related_model, children, rows, depth + 1)
 
 
 class Command(BaseCommand):
