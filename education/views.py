@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import get_object_or_404, render
 
 from portal import handouts
+from portal.models import AccessLog
 
 from .forms import SearchForm
 from .models import Article
@@ -29,6 +30,9 @@ def article_list(request):
     mine = []
     if patient is not None and not query:
         mine = list(Article.objects.for_plans_of(patient, patient.local_today()).only("title", "slug", "summary"))
+        if mine:
+            # Which articles the plan links is part of the plan.
+            AccessLog.objects.record(request, patient=patient, action=AccessLog.VIEW, what="Learn: the plan's articles")
     library = Article.objects.published().search(query).only("title", "slug", "summary")
     return render(
         request,

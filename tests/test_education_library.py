@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 
 from education.models import Article, Condition
+from portal.models import AccessLog
 from routines.models import Plan
 
 
@@ -79,6 +80,9 @@ def test_it_lists_the_articles_of_the_patients_own_running_plan_first(alice_clie
     assert response.context["mine"] == [mine]
     page = response.content.decode()
     assert page.index("From your care plan") < page.index("Glycolic Acid") < page.index("Library")
+    # Listing the plan's articles reads the plan: logged like any other view of it.
+    assert AccessLog.objects.filter(patient=alice, what="Learn: the plan's articles").count() == 1
+    assert not AccessLog.objects.filter(patient=bob).exists()
 
 
 @pytest.mark.django_db
