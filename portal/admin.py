@@ -22,7 +22,10 @@ from .models import AccessLog, Invitation, Patient
 
 
 class NotCheckedInFilter(admin.SimpleListFilter):
-    """Patients with a running plan whose last tick is 3 or more days ago (or who never ticked)."""
+    """Patients with a running plan whose last tick is 3 or more days ago (or who never ticked).
+
+    "Days" are each patient's own calendar days: one condition per time zone in use.
+    """
 
     title = "check-ins"
     parameter_name = "checkins"
@@ -33,11 +36,15 @@ class NotCheckedInFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() != "stale3":
             return queryset
-        today = timezone.localdate()
-        running = Plan.objects.active_on(today).values("patient_id")
-        return queryset.filter(pk__in=running).filter(
-            Q(last_check_in_date__isnull=True) | Q(last_check_in_date__lte=today - dt.timedelta(days=3))
-        )
+        now = timezone.now()
+        stale = Q(pk__in=[])
+        for zone in Patient.objects.values_list("time_zone", flat=True).distinct().order_by():
+            today = Patient(time_zone=zone).local_today(now)
+            running = Plan.objects.active_on(today).values("patient_id")
+            stale |= Q(time_zone=zone, pk__in=running) & (
+                Q(last_check_in_date__isnull=True) | Q(last_check_in_date__lte=today - dt.timedelta(days=3))
+            )
+        return queryset.filter(stale)
 
 
 class SkinFlagFilter(admin.SimpleListFilter):

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 import time_machine
 
-from portal.models import AccessLog
+from portal.models import AccessLog, Patient
 from routines import schedule
 from routines.models import Plan, PlanStep, StepCheck
 from tests.test_routines_support import NOON_UTC, TODAY, make_plan, milia_template, step_form_values
@@ -181,6 +181,17 @@ def test_it_filters_patients_not_checked_in_for_3_days(derm_client, alice, bob):
     StepCheck.objects.create(step=fresh, local_date=TODAY - dt.timedelta(1))
     page = derm_client.get("/admin/portal/patient/?checkins=stale3").content.decode()
     assert "C-1001" in page and "C-1002" not in page
+
+
+def test_it_counts_the_3_days_in_each_patients_own_time_zone(derm_client, alice, bob):
+    # At 12:00 UTC on TODAY it is already TODAY + 1 in Kiritimati (UTC+14), so a tick on
+    # TODAY - 2 is three of bob's days ago but only two of the clinic's.
+    Patient.objects.filter(pk=bob.pk).update(time_zone="Pacific/Kiritimati")
+    for patient in (alice, bob):
+        step = make_plan(patient, start=TODAY - dt.timedelta(10)).steps.first()
+        StepCheck.objects.create(step=step, local_date=TODAY - dt.timedelta(2))
+    page = derm_client.get("/admin/portal/patient/?checkins=stale3").content.decode()
+    assert "C-1002" in page and "C-1001" not in page
 
 
 def test_it_keeps_the_invitation_action(derm_client, alice, mailoutbox):
