@@ -155,9 +155,8 @@ def plan_reminders(*, now: dt.datetime, patient_ids: Iterable[int] | None = None
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=first_day))
         .filter(Q(patient__email_consent=True) | Q(patient__sms_consent=True))
         .select_related("patient")
-        .with_steps()
-        # steps_due_on also reads the patient's procedures (holds); one query per chunk, not per plan.
-        .prefetch_related("patient__procedures__type")
+        # Steps, phases and the patients' procedures (holds): a few queries per chunk, not per plan.
+        .with_schedule()
         .order_by("pk")
     )
     if patient_ids is not None:
