@@ -5,9 +5,10 @@
 Builds a throwaway SQLite database with the demo data and collected static
 files in a temporary folder, serves the portal with gunicorn (2 workers,
 DEBUG off) on 127.0.0.1, logs in as demo-patient through the real login form,
-then loads `/` and `/bench/bare/` for the same time each with `wrk` if
-installed (else a small multi-process Python client). Prints requests/s of
-both, their ratio (target: today >= 25% of bare) and the SQL queries per page.
+then loads `/bench/bare/`, `/` and `/plan/` for the same time each with `wrk`
+if installed (else a small multi-process Python client). Prints requests/s
+of each, the today/bare ratio (target: today >= 25% of bare) and the SQL
+queries per page.
 """
 
 import argparse
@@ -182,10 +183,11 @@ def main() -> None:
             today = request(port, "/", headers={"Cookie": cookie})
             if today.status != 200 or b"done today" not in today.body:
                 raise SystemExit(f"The today page did not render for {USERNAME}: HTTP {today.status}")
-            for path in ("/", "/bench/bare/"):  # warm both workers
+            for path in ("/", "/plan/", "/bench/bare/"):  # warm both workers
                 load(port, path, cookie, seconds=1, connections=options.connections)
             bare = load(port, "/bench/bare/", cookie, seconds=options.seconds, connections=options.connections)
             page = load(port, "/", cookie, seconds=options.seconds, connections=options.connections)
+            plan = load(port, "/plan/", cookie, seconds=options.seconds, connections=options.connections)
         finally:
             server.terminate()
             server.wait(timeout=10)
@@ -198,6 +200,7 @@ def main() -> None:
     print(f"bare view   /bench/bare/  {bare:8.1f} req/s")
     print(f"today page  /             {page:8.1f} req/s")
     print(f"ratio today/bare          {page / bare:8.1%}  (target >= 25%)")
+    print(f"plan page   /plan/        {plan:8.1f} req/s  ({plan / bare:.1%} of bare)")
     for path, status, count in queries:
         print(f"SQL queries {path:<13} {count:>3}  (HTTP {status})")
 
