@@ -31,15 +31,18 @@ def assign_routine(
     The plan's steps are the patient's own from then on: editing them never
     touches the template. `articles=None` links the template's articles.
     A patient follows one plan at a time, so other active plans of this
-    patient end the day before the new one starts.
+    patient end the day before the new one starts: a plan assigned to start
+    next week leaves the current one running until then. One that would not
+    have started by then is ended outright.
     """
     if end_date is not None and end_date < start_date:
         raise ValueError("The end date cannot be before the start date.")
+    last_day = start_date - dt.timedelta(days=1)
     for old in Plan.objects.select_for_update().filter(patient=patient, status=Plan.Status.ACTIVE):
-        old.status = Plan.Status.ENDED
-        last_day = max(old.start_date, start_date - dt.timedelta(days=1))
         if old.end_date is None or old.end_date > last_day:
-            old.end_date = last_day
+            old.end_date = max(old.start_date, last_day)
+        if last_day < old.start_date or last_day < patient.local_today():
+            old.status = Plan.Status.ENDED
         old.save(update_fields=["status", "end_date", "updated_at"])
 
     plan = Plan.objects.create(

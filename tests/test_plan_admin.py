@@ -70,9 +70,27 @@ def test_it_refuses_an_end_date_before_the_start(derm_client, alice):
 def test_it_ends_the_previous_plan_when_assigning_a_new_one(derm_client, alice):
     old = make_plan(alice, start=TODAY - dt.timedelta(30))
     url = f"/admin/portal/patient/{alice.pk}/assign-routine/"
-    derm_client.post(url, {"template": milia_template().pk, "start_date": "2027-03-12"})
+    derm_client.post(url, {"template": milia_template().pk, "start_date": TODAY.isoformat()})
     old.refresh_from_db()
-    assert old.status == Plan.Status.ENDED and old.end_date == dt.date(2027, 3, 11)
+    assert old.status == Plan.Status.ENDED and old.end_date == TODAY - dt.timedelta(1)
+
+
+def test_it_keeps_the_current_plan_running_until_a_later_one_starts(derm_client, alice):
+    old = make_plan(alice, start=TODAY - dt.timedelta(30))
+    template = milia_template()
+    url = f"/admin/portal/patient/{alice.pk}/assign-routine/"
+    derm_client.post(url, {"template": template.pk, "start_date": "2027-03-12"})
+    old.refresh_from_db()
+    assert old.status == Plan.Status.ACTIVE and old.end_date == dt.date(2027, 3, 11)
+    day = alice.local_today()
+    assert Plan.objects.current_for(alice, day) == old
+    assert Plan.objects.current_for(alice, day + dt.timedelta(1)) == old
+    assert Plan.objects.current_for(alice, day + dt.timedelta(2)).name == "Milia care"
+    # A plan that had not started yet, and would not before the new one, is ended outright.
+    later = make_plan(alice, start=dt.date(2027, 3, 20))
+    derm_client.post(url, {"template": template.pk, "start_date": "2027-03-15"})
+    later.refresh_from_db()
+    assert later.status == Plan.Status.ENDED
 
 
 def test_it_keeps_the_template_when_the_plan_is_edited(derm_client, alice):
