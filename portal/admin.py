@@ -9,9 +9,10 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from routines import adherence
+from routines import adherence, reminders
 from routines.forms import AssignRoutineForm
 from routines.models import IrritationFlag, Plan, Procedure, SkinCheckIn
+from routines.reminder_forms import ReminderPreferencesForm
 from routines.services import assign_routine
 
 from .admin_site import ReadOnlyAdmin
@@ -19,6 +20,9 @@ from .audit import AccessLoggedAdminMixin
 from .forms import PatientAdminForm
 from .invitations import send_invitation
 from .models import AccessLog, Invitation, Patient
+
+# The patient's reminder settings: changing any of them re-plans their reminders.
+REMINDER_FIELDS = frozenset(ReminderPreferencesForm.Meta.fields)
 
 
 class NotCheckedInFilter(admin.SimpleListFilter):
@@ -119,6 +123,13 @@ class PatientAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
             },
         ),
     ]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and REMINDER_FIELDS.intersection(form.changed_data):
+            # Reminders are planned up to a day and a half ahead: re-plan them, as the
+            # patient's own settings page does, or they would still go out at the old time.
+            reminders.replan_patient(patient=obj, now=timezone.now())
 
     def get_queryset(self, request):
         # One subquery for the last check-in and three prefetch queries for the

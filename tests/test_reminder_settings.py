@@ -4,6 +4,7 @@ import datetime as dt
 
 import time_machine
 
+from routines import reminders
 from routines.models import Reminder
 from tests.test_reminder_support import make_plan
 
@@ -86,3 +87,30 @@ def test_it_rejects_bad_input_and_changes_nothing(alice, client):
 
 def test_it_is_for_patients_only(derm_client):
     assert derm_client.get("/reminders/").status_code == 404
+
+
+@time_machine.travel(NOW, tick=False)
+def test_it_replans_when_staff_change_the_times_in_the_admin(alice, derm, desk, client):
+    make_plan(alice)
+    reminders.plan_reminders(now=NOW)
+    evening = Reminder.objects.filter(slot="evening", local_date=dt.date(2027, 3, 2))
+    # 20:30 in New York (EST, UTC-5) is 01:30 UTC the next day.
+    assert evening.get().due_at == dt.datetime(2027, 3, 3, 1, 30, tzinfo=dt.UTC)
+    client.force_login(desk)
+    data = {
+        "first_name": alice.user.first_name,
+        "last_name": alice.user.last_name,
+        "email": alice.user.email,
+        "chart_number": alice.chart_number,
+        "date_of_birth": "1990-01-01",
+        "phone": alice.phone,
+        "time_zone": alice.time_zone,
+        "preferred_language": alice.preferred_language,
+        "dermatologist": derm.pk,
+        "email_consent": "on",
+        "morning_reminder_time": "08:00",
+        "evening_reminder_time": "21:45",
+    }
+    response = client.post(f"/admin/portal/patient/{alice.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    assert evening.get().due_at == dt.datetime(2027, 3, 3, 2, 45, tzinfo=dt.UTC)
