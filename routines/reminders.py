@@ -242,11 +242,15 @@ def enqueue_due(*, now: dt.datetime, batch_size: int | None = None) -> int:
     return enqueued
 
 
-def send_due(*, now: dt.datetime, batch_size: int | None = None) -> int:
-    """Claim and send one batch of due reminders in this process. Returns how many were found due."""
+def send_due(*, now: dt.datetime | None = None, batch_size: int | None = None) -> int:
+    """Claim and send one batch of due reminders in this process. Returns how many were found due.
+
+    `now` as in `send_batch`: a fixed instant, or None to read the clock.
+    """
     batch_size = batch_size or settings.REMINDER_BATCH_SIZE
+    at = now or timezone.now()
     ids = retry_when_locked(
-        lambda: list(due_reminders(now).order_by("due_at", "pk").values_list("pk", flat=True)[:batch_size])
+        lambda: list(due_reminders(at).order_by("due_at", "pk").values_list("pk", flat=True)[:batch_size])
     )
     send_batch(ids, now=now)
     return len(ids)
@@ -301,14 +305,17 @@ def _connection_lost(exc: Exception) -> bool:
         return True
 
 
-def send_batch(reminder_ids: Iterable[int], *, now: dt.datetime) -> dict:
+def send_batch(reminder_ids: Iterable[int], *, now: dt.datetime | None = None) -> dict:
     """Claim, check and send those of `reminder_ids` still due, CLAIM_CHUNK at a time.
 
-    Returns {status: count} for the reminders this call handled.
+    `now` fixes the instant for the whole batch (`run_reminders --now`); None
+    reads the clock again for every chunk, so a slow mail server cannot carry
+    a send past the grace window. Returns {status: count} for the reminders
+    this call handled.
     """
     steps, phases, procedures = Plan.schedule_prefetches("plan__")
     candidates = (
-        due_reminders(now)
+        due_reminders(now or timezone.now())
         .filter(pk__in=list(reminder_ids))
         .select_related("patient__user", "plan")
         .prefetch_related(steps, phases)
@@ -328,18 +335,19 @@ def send_batch(reminder_ids: Iterable[int], *, now: dt.datetime) -> dict:
     counts: dict = {}
     for start in range(0, len(candidates), CLAIM_CHUNK):
         chunk = {r.pk: r for r in candidates[start : start + CLAIM_CHUNK]}
+        at = now or timezone.now()
         sent = []
-        for pk in claim(list(chunk), now=now):
-            outcome = deliver(chunk[pk], now=now, hidden_words=hidden)
+        for pk in claim(list(chunk), now=at):
+            outcome = deliver(chunk[pk], now=at, hidden_words=hidden)
             counts[outcome] = counts.get(outcome, 0) + 1
             if outcome == Reminder.Status.SENT:
                 sent.append(pk)
         # One UPDATE for the chunk's successes. A crash before it leaves them "sending",
         # which recovery records as failed (delivery unknown), never re-sent.
         retry_when_locked(
-            lambda sent=sent: Reminder.objects.filter(pk__in=sent, status=Reminder.Status.SENDING).update(
+            lambda sent=sent, at=at: Reminder.objects.filter(pk__in=sent, status=Reminder.Status.SENDING).update(
                 status=Reminder.Status.SENT,
-                sent_at=now,
+                sent_at=at,
                 attempts=F("attempts") + 1,
                 next_attempt_at=None,
                 last_error="",

@@ -6,7 +6,6 @@ leaves its task "running" forever, so both are handled on our rows instead:
 back-off on failure, and the scheduler re-enqueues rows whose task was lost.
 """
 
-from django.utils import timezone
 from django_tasks import task
 
 from . import reminders
@@ -14,5 +13,5 @@ from . import reminders
 
 @task()
 def send_reminders(reminder_ids: list[int]) -> dict:
-    """Send those of `reminder_ids` still due now. Returns {status: count}."""
-    return reminders.send_batch(reminder_ids, now=timezone.now())
+    """Send those of `reminder_ids` still due, by the clock as each chunk is claimed. Returns {status: count}."""
+    return reminders.send_batch(reminder_ids)

@@ -7,7 +7,9 @@ from unittest import mock
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.db import OperationalError
 from django.test import override_settings
+from django.utils import timezone
 
 from education.models import Condition
 from routines import reminders, schedule
@@ -241,3 +243,47 @@ def test_it_records_an_unexpected_error_instead_of_leaving_the_row_sending(morni
     assert morning.status == "failed"
     assert "RuntimeError: schedule broke" in morning.last_error
     assert mailoutbox == []
+
+
+def test_a_slow_batch_reads_the_clock_and_never_sends_past_the_grace_window(alice, monkeypatch):
+    monkeypatch.setattr(reminders, "CLAIM_CHUNK", 2)
+    for n in range(4):
+        make_plan(alice, name=f"Plan {n}", steps=[(schedule.MORNING, "Sunscreen SPF 30")])
+    reminders.plan_reminders(now=DUE)
+    due = Reminder.objects.filter(slot="morning", local_date=dt.date(2027, 3, 2))
+    ids = list(due.order_by("pk").values_list("pk", flat=True))
+    assert len(ids) == 4
+    # The task starts 30 s before the window closes; the mail server takes 20 s a message.
+    with time_machine.travel(DUE + reminders.grace() - dt.timedelta(seconds=30), tick=False) as clock:
+        with mock.patch(LOCMEM_SEND, side_effect=lambda messages: clock.shift(20) or len(messages)) as send:
+            counts = reminders.send_batch(ids)
+        assert counts == {"sent": 2} and send.call_count == 2
+        # The second chunk was not claimed once the window had closed; the next pass records why.
+        assert reminders.skip_late(now=timezone.now()) == 2
+    assert sorted(due.values_list("status", flat=True)) == ["sent", "sent", "skipped", "skipped"]
+
+
+def test_the_scheduler_loop_survives_a_failed_pass(db, monkeypatch):
+    from routines.management.commands import run_reminders
+
+    class Stop(Exception):
+        pass
+
+    passes, sleeps = [], []
+
+    def run_pass(self, now, *, plan, send_here, fixed_now=False):
+        passes.append(plan)
+        if len(passes) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        if len(sleeps) == 2:
+            raise Stop
+
+    monkeypatch.setattr(run_reminders.Command, "run_pass", run_pass)
+    monkeypatch.setattr(run_reminders.time, "sleep", sleep)
+    with pytest.raises(Stop):
+        call_command("run_reminders", stdout=mock.Mock())
+    # The failed pass was retried, and since it never planned, the next pass plans.
+    assert passes == [True, True]

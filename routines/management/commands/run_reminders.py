@@ -17,14 +17,18 @@ harmless because each send first claims its row with a conditional UPDATE
 """
 
 import datetime as dt
+import logging
 import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from routines import reminders
+
+logger = logging.getLogger(__name__)
 
 
 def parse_now(value: str) -> dt.datetime:
@@ -51,25 +55,39 @@ class Command(BaseCommand):
         if now and not once:
             raise CommandError("--now only makes sense with --once.")
         if once:
-            self.run_pass(parse_now(now) if now else timezone.now(), plan=True, send_here=True)
+            if now:
+                self.run_pass(parse_now(now), plan=True, send_here=True, fixed_now=True)
+            else:
+                self.run_pass(timezone.now(), plan=True, send_here=True)
             return
         last_planned = None
         while True:
             started = time.monotonic()
             plan = last_planned is None or started - last_planned >= plan_every
-            self.run_pass(timezone.now(), plan=plan, send_here=False)
-            if plan:
-                last_planned = started
+            try:
+                self.run_pass(timezone.now(), plan=plan, send_here=False)
+            except DatabaseError:
+                # The database is down or restarting: try again next pass. No heartbeat is
+                # written meanwhile, so /healthz reports "stale" if it lasts.
+                logger.exception("Reminder pass failed; retrying in %s s", interval)
+                connection.close()
+            else:
+                if plan:
+                    last_planned = started
             time.sleep(max(0.0, interval - (time.monotonic() - started)))
 
-    def run_pass(self, now: dt.datetime, *, plan: bool, send_here: bool) -> None:
-        """One pass at instant `now`, computed once by the caller."""
+    def run_pass(self, now: dt.datetime, *, plan: bool, send_here: bool, fixed_now: bool = False) -> None:
+        """One pass at instant `now`, computed once by the caller.
+
+        Sends made here read the clock as they go, so a long backlog never sends
+        past the grace window, unless `fixed_now` (`--now`) makes them act at `now` too.
+        """
         planned = self.plan_ahead(now) if plan else 0
         skipped = self.skip_late(now)
         recovered = self.recover_stuck(now)
         handled = 0
         if send_here:
-            while count := self.send_due(now):
+            while count := self.send_due(now if fixed_now else None):
                 handled += count
         else:
             while count := self.enqueue_due(now):
@@ -93,6 +111,6 @@ class Command(BaseCommand):
         """Enqueue every due reminder not yet enqueued; 0 when nothing is left."""
         return reminders.enqueue_due(now=now, batch_size=settings.REMINDER_BATCH_SIZE)
 
-    def send_due(self, now: dt.datetime) -> int:
-        """Send one batch in this process; 0 when nothing due is left."""
+    def send_due(self, now: dt.datetime | None) -> int:
+        """Send one batch in this process (at `now`, or by the clock if None); 0 when nothing due is left."""
         return reminders.send_due(now=now, batch_size=settings.REMINDER_BATCH_SIZE)
