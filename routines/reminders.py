@@ -39,6 +39,9 @@ Sending, and the concurrency rules:
   leaves at most one claimed chunk (CLAIM_CHUNK rows) per worker in this
   state, some of which were never handed to the transport: that is the price
   of the batched claim, accepted for throughput, and visible in the admin.
+  A live worker never lets its own rows look crashed: once half that timeout
+  has passed since it claimed a chunk (a very slow mail server), it hands the
+  unsent rest back to `pending` for the next task instead of sending them.
 - Lost tasks: the scheduler stamps `enqueued_at` when it enqueues a row; a
   row still due and unsent REMINDER_REQUEUE_AFTER_MINUTES later is enqueued
   again. A duplicate task is harmless, since the claim decides who sends.
@@ -337,7 +340,13 @@ def send_batch(reminder_ids: Iterable[int], *, now: dt.datetime | None = None) -
         chunk = {r.pk: r for r in candidates[start : start + CLAIM_CHUNK]}
         at = now or timezone.now()
         sent = []
-        for pk in claim(list(chunk), now=at):
+        claimed = claim(list(chunk), now=at)
+        for n, pk in enumerate(claimed):
+            if now is None and timezone.now() - at > claim_budget():
+                # Sending is so slow that recovery would soon take these rows for a crashed
+                # worker's: hand the rest back instead of racing it.
+                counts[Reminder.Status.PENDING] = release(claimed[n:])
+                break
             outcome = deliver(chunk[pk], now=at, hidden_words=hidden)
             counts[outcome] = counts.get(outcome, 0) + 1
             if outcome == Reminder.Status.SENT:
@@ -354,6 +363,17 @@ def send_batch(reminder_ids: Iterable[int], *, now: dt.datetime | None = None) -
             )
         )
     return counts
+
+
+def claim_budget() -> dt.timedelta:
+    """How long a worker may spend sending a claimed chunk: half the time after which recovery takes it."""
+    return dt.timedelta(minutes=settings.REMINDER_CLAIM_TIMEOUT_MINUTES) / 2
+
+
+def release(reminder_ids: list[int]) -> int:
+    """Hand claimed, unsent rows back (sending → pending) for the scheduler to enqueue again. Returns how many."""
+    ours = Reminder.objects.filter(pk__in=reminder_ids, status=Reminder.Status.SENDING)
+    return retry_when_locked(lambda: ours.update(status=Reminder.Status.PENDING, claimed_at=None, enqueued_at=None))
 
 
 def claim(reminder_ids: list[int], *, now: dt.datetime) -> list[int]:

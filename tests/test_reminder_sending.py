@@ -287,3 +287,22 @@ def test_the_scheduler_loop_survives_a_failed_pass(db, monkeypatch):
         call_command("run_reminders", stdout=mock.Mock())
     # The failed pass was retried, and since it never planned, the next pass plans.
     assert passes == [True, True]
+
+
+def test_a_worker_hands_back_rows_it_is_too_slow_to_send_before_recovery_would_take_them(alice, monkeypatch):
+    monkeypatch.setattr(reminders, "CLAIM_CHUNK", 4)
+    for n in range(4):
+        make_plan(alice, name=f"Plan {n}", steps=[(schedule.MORNING, "Sunscreen SPF 30")])
+    reminders.plan_reminders(now=DUE)
+    due = Reminder.objects.filter(slot="morning", local_date=dt.date(2027, 3, 2))
+    # Recovery takes "sending" rows after 10 minutes; each message here takes 3.
+    with time_machine.travel(DUE + dt.timedelta(minutes=1), tick=False) as clock:
+        with mock.patch(LOCMEM_SEND, side_effect=lambda messages: clock.shift(180) or len(messages)) as send:
+            counts = reminders.send_batch(list(due.values_list("pk", flat=True)))
+        assert counts == {"sent": 2, "pending": 2} and send.call_count == 2
+        clock.shift(dt.timedelta(minutes=10))
+        assert reminders.recover_stuck(now=timezone.now()) == 0
+        # The handed-back rows go out with the next task, still inside the grace window.
+        with mock.patch(LOCMEM_SEND, side_effect=lambda messages: len(messages)) as send:
+            assert reminders.send_due() == 2
+    assert list(due.values_list("status", flat=True)) == ["sent"] * 4
