@@ -42,3 +42,21 @@ def test_it_requires_a_totp_code_from_staff_when_2fa_is_required(client, derm, s
     )
     assert right.status_code == 302
     assert client.get("/admin/").status_code == 200
+
+
+def test_it_asks_staff_for_the_totp_code_before_printing_patient_handouts(client, derm, alice, settings):
+    settings.STAFF_2FA_REQUIRED = True
+    device = TOTPDevice.objects.create(user=derm, name="phone", confirmed=True)
+    url = f"/handouts/patients/{alice.pk}/invite.pdf"
+    client.post("/accounts/login/", {"username": "dana", "password": PASSWORD})
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/?next=")
+    code = {"otp_device": device.persistent_id, "otp_token": current_code(device)}
+    client.post(response["Location"], {"username": "dana", "password": PASSWORD, **code})
+    assert client.get(url).status_code == 200
+
+
+def test_it_still_refuses_staff_handouts_to_patients_when_2fa_is_required(alice_client, bob, settings):
+    settings.STAFF_2FA_REQUIRED = True
+    assert alice_client.get(f"/handouts/patients/{bob.pk}/plan.pdf").status_code == 403
