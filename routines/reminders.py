@@ -345,7 +345,7 @@ def send_batch(reminder_ids: Iterable[int], *, now: dt.datetime | None = None) -
             if now is None and timezone.now() - at > claim_budget():
                 # Sending is so slow that recovery would soon take these rows for a crashed
                 # worker's: hand the rest back instead of racing it.
-                counts[Reminder.Status.PENDING] = release(claimed[n:])
+                counts[Reminder.Status.PENDING] = counts.get(Reminder.Status.PENDING, 0) + release(claimed[n:])
                 break
             outcome = deliver(chunk[pk], now=at, hidden_words=hidden)
             counts[outcome] = counts.get(outcome, 0) + 1
