@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 
-from .models import Patient
+from .models import Patient, time_zone_choices
 
 User = get_user_model()
 
@@ -17,6 +17,7 @@ class PatientAdminForm(forms.ModelForm):
     first_name = forms.CharField(max_length=150)
     last_name = forms.CharField(max_length=150)
     email = forms.EmailField(help_text="The patient's portal login and where reminders go.")
+    time_zone = forms.ChoiceField(choices=time_zone_choices, help_text="Reminders follow this zone's clock.")
 
     class Meta:
         model = Patient
@@ -57,7 +58,8 @@ class PatientAdminForm(forms.ModelForm):
         user = patient.user if patient.user_id else User(is_active=True)
         if not user.pk:
             user.set_unusable_password()
-            user.username = self.cleaned_data["email"]
+        # Patients log in with their email: a corrected address corrects the login too.
+        user.username = self.cleaned_data["email"]
         user.first_name = self.cleaned_data["first_name"]
         user.last_name = self.cleaned_data["last_name"]
         user.email = self.cleaned_data["email"]
@@ -75,3 +77,11 @@ class LoginForm(AuthenticationForm):
         label="Keep me signed in on this device for 14 days",
         help_text="Only on your own phone or computer.",
     )
+
+    def clean_username(self):
+        """An email address logs in however it is capitalised (patients' usernames are their email)."""
+        username = self.cleaned_data["username"]
+        if "@" in username:
+            stored = User.objects.filter(username__iexact=username).values_list("username", flat=True)
+            return next(iter(stored), username)
+        return username

@@ -1,4 +1,5 @@
 import datetime as dt
+import functools
 import secrets
 import zoneinfo
 
@@ -11,8 +12,19 @@ from django.utils import timezone
 INVITATION_SALT = "portal.invitation"
 
 
+@functools.cache
+def patient_time_zones() -> frozenset[str]:
+    """The zones a patient may follow: Region/City names, no legacy aliases such as EST or Etc/GMT+5."""
+    return frozenset(z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    """`patient_time_zones` for a select box, with readable names: staff and patients pick from one list."""
+    return [(name, name.replace("_", " ")) for name in sorted(patient_time_zones())]
+
+
 def validate_time_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if value not in patient_time_zones():
         raise ValidationError(f"“{value}” is not a time zone name such as America/New_York.")
 
 

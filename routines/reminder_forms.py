@@ -1,15 +1,8 @@
-import zoneinfo
-
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout, Submit
 from django import forms
 
-from portal.models import Patient
-
-
-def time_zone_choices() -> list[tuple[str, str]]:
-    names = sorted(z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))
-    return [(name, name.replace("_", " ")) for name in names]
+from portal.models import Patient, time_zone_choices
 
 
 class ReminderPreferencesForm(forms.ModelForm):

@@ -10,24 +10,48 @@ from portal.models import INVITATION_SALT, Invitation, Patient
 NEW_PASSWORD = "Milia-care-2026!"
 
 
+CAROL = {
+    "first_name": "Carol",
+    "last_name": "Nguyen",
+    "email": "Carol@Example.org",
+    "chart_number": "C-2001",
+    "date_of_birth": "1979-05-06",
+    "phone": "",
+    "time_zone": "America/New_York",
+    "preferred_language": "en",
+    "morning_reminder_time": "08:00",
+    "evening_reminder_time": "20:30",
+}
+
+
 def register_patient(desk_client):
-    response = desk_client.post(
-        "/admin/portal/patient/add/",
-        {
-            "first_name": "Carol",
-            "last_name": "Nguyen",
-            "email": "Carol@Example.org",
-            "chart_number": "C-2001",
-            "date_of_birth": "1979-05-06",
-            "phone": "",
-            "time_zone": "America/New_York",
-            "preferred_language": "en",
-            "morning_reminder_time": "08:00",
-            "evening_reminder_time": "20:30",
-        },
-    )
+    response = desk_client.post("/admin/portal/patient/add/", CAROL)
     assert response.status_code == 302, response.content
     return Patient.objects.get(chart_number="C-2001")
+
+
+def test_it_moves_the_login_with_a_corrected_email(desk_client, client):
+    carol = register_patient(desk_client)
+    fixed = {**CAROL, "email": "carol.nguyen@example.org"}
+    assert desk_client.post(f"/admin/portal/patient/{carol.pk}/change/", fixed).status_code == 302
+    carol.user.refresh_from_db()
+    assert (carol.user.username, carol.user.email) == ("carol.nguyen@example.org", "carol.nguyen@example.org")
+    carol.user.set_password(NEW_PASSWORD)
+    carol.user.save()
+    # However the patient capitalises it.
+    response = client.post("/accounts/login/", {"username": "Carol.Nguyen@Example.org", "password": NEW_PASSWORD})
+    assert response.status_code == 302 and response["Location"] == "/"
+
+
+def test_it_offers_staff_and_patients_the_same_time_zones(desk_client, client):
+    response = desk_client.post("/admin/portal/patient/add/", {**CAROL, "time_zone": "EST"})
+    assert response.status_code == 200
+    assert not Patient.objects.exists()
+    carol = register_patient(desk_client)
+    Patient.objects.filter(pk=carol.pk).update(time_zone="Pacific/Kiritimati")
+    client.force_login(carol.user)
+    page = client.get("/reminders/").content.decode()
+    assert '<option value="Pacific/Kiritimati" selected>' in page
 
 
 def test_it_registers_a_patient_without_a_password_and_emails_an_invitation(desk_client, desk, mailoutbox):
