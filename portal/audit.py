@@ -18,6 +18,7 @@ class AccessLoggedAdminMixin:
                 request,
                 patient=self.patient_of(obj),
                 action=AccessLog.VIEW,
-                what=f"Admin {obj._meta.verbose_name}: {obj}",
+                # The id, not str(obj): this log is append-only, and names in it would outlive removal.
+                what=f"Admin {obj._meta.verbose_name} #{obj.pk}",
             )
         return response

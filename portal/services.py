@@ -1,8 +1,15 @@
 import datetime as dt
 
+from auditlog.context import disable_auditlog
+from auditlog.models import LogEntry
+from axes.models import AccessAttempt, AccessFailureLog
+from axes.models import AccessLog as LoginLog
 from django.db import transaction
 
 from .models import Patient, new_calendar_token
+
+# Patient fields whose old values the change history must not keep once the patient is removed.
+IDENTIFYING_FIELDS = {"user", "chart_number", "date_of_birth", "phone"}
 
 
 @transaction.atomic
@@ -10,24 +17,48 @@ def anonymise_patient(*, patient: Patient) -> Patient:
     """Strip everything that identifies `patient` and close their login.
 
     Plans, ticks and the access log stay (clinical and audit record), now
-    attached to a record nobody can tie back to a person from the portal alone.
+    attached to a record nobody can tie back to a person from the portal
+    alone. The change history keeps who changed what and when, without the
+    identifying values; login-attempt records for the old username go, and
+    so do delivery errors (they can quote the email address).
     """
-    user = patient.user
-    user.username = f"removed-{patient.pk}"
-    user.first_name = ""
-    user.last_name = ""
-    user.email = ""
-    user.is_active = False
-    user.set_unusable_password()
-    user.save()
+    from routines.models import Plan, Reminder
 
-    patient.chart_number = f"REMOVED-{patient.pk}"
-    patient.date_of_birth = dt.date(1900, 1, 1)
-    patient.phone = ""
-    patient.email_consent = False
-    patient.sms_consent = False
-    patient.reminders_paused = True
-    patient.calendar_token = new_calendar_token()
-    patient.save()
+    user = patient.user
+    old_logins = {user.username.lower(), user.email.lower()} - {""}
+    with disable_auditlog():  # the anonymising save itself would record every old value
+        user.username = f"removed-{patient.pk}"
+        user.first_name = ""
+        user.last_name = ""
+        user.email = ""
+        user.is_active = False
+        user.set_unusable_password()
+        user.save()
+
+        patient.chart_number = f"REMOVED-{patient.pk}"
+        patient.date_of_birth = dt.date(1900, 1, 1)
+        patient.phone = ""
+        patient.email_consent = False
+        patient.sms_consent = False
+        patient.reminders_paused = True
+        patient.calendar_token = new_calendar_token()
+        patient.save()
     patient.invitations.all().delete()
+
+    for entry in LogEntry.objects.get_for_object(patient):
+        changes = {
+            field: ["(removed)", "(removed)"] if field in IDENTIFYING_FIELDS else values
+            for field, values in (entry.changes or {}).items()
+        }
+        LogEntry.objects.filter(pk=entry.pk).update(
+            object_repr=str(patient), changes=changes, changes_text="", serialized_data=None
+        )
+    for plan in Plan.objects.filter(patient=patient):  # a plan's name in the history says whose it is
+        plan_history = LogEntry.objects.get_for_object(plan)
+        plan_history.update(object_repr=str(plan), serialized_data=None)
+    LogEntry.objects.filter(actor=user).update(actor_email="")
+    Reminder.objects.filter(patient=patient).exclude(last_error="").update(last_error="(removed with the patient)")
+    for model in (AccessAttempt, AccessFailureLog, LoginLog):
+        for login in old_logins:
+            model.objects.filter(username__iexact=login).delete()
     return patient

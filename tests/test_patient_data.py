@@ -5,11 +5,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from auditlog.models import LogEntry
+from axes.models import AccessAttempt
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from portal.models import AccessLog, Patient
 from routines import schedule
-from routines.models import PlanPhase, StepCheck
+from routines.models import PlanPhase, Reminder, StepCheck
 from tests.test_routines_support import TODAY, make_plan
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,6 +66,41 @@ def test_it_anonymises_a_patient_but_keeps_the_access_log(alice, rf):
     assert not alice.user.is_active and not alice.user.has_usable_password()
     assert alice.chart_number.startswith("REMOVED-")
     assert AccessLog.objects.filter(patient=alice).count() == 1
+
+
+def test_it_leaves_nothing_identifying_in_the_history_or_login_records(alice, derm, desk_client):
+    # A staff edit (history with old values), a failed login, a delivery error quoting the address.
+    data = {
+        "first_name": "Alice",
+        "last_name": alice.user.last_name,
+        "email": alice.user.email,
+        "chart_number": alice.chart_number,
+        "date_of_birth": "1990-01-01",
+        "phone": "555-0199",
+        "time_zone": alice.time_zone,
+        "preferred_language": alice.preferred_language,
+        "dermatologist": derm.pk,
+        "morning_reminder_time": "08:00",
+        "evening_reminder_time": "20:30",
+    }
+    assert desk_client.post(f"/admin/portal/patient/{alice.pk}/change/", data).status_code == 302
+    AccessAttempt.objects.create(username="Alice@Example.org", ip_address="10.0.0.9", failures_since_start=1)
+    plan = make_plan(alice, steps=1)
+    Reminder.objects.create(
+        patient=alice, plan=plan, slot="morning", local_date=TODAY, due_at=timezone.now(), channel="email",
+        status="failed", last_error="Recipient refused: alice@example.org",
+    )  # fmt: skip
+    identifying = ["alice", "Alice", alice.chart_number, "555-0199", "1990-01-01"]
+
+    call_command("remove_patient", alice.chart_number, yes=True, stdout=open(os.devnull, "w"))
+
+    history = LogEntry.objects.filter(object_pk__in=[str(alice.pk), str(plan.pk)])
+    assert history.exists()
+    text = json.dumps(list(history.values("object_repr", "changes", "changes_text", "actor_email")), default=str)
+    assert not [word for word in identifying if word in text]
+    assert not AccessAttempt.objects.exists()
+    assert "alice" not in Reminder.objects.get().last_error
+    assert not [row for row in AccessLog.objects.values_list("what", flat=True) if "Alice" in row]
 
 
 def test_it_deletes_a_patient_keeping_detached_access_log_rows(alice, rf):
@@ -125,7 +163,7 @@ def test_it_logs_every_staff_view_of_a_patient_record_in_the_admin(desk_client, 
     assert desk_client.get(f"/admin/portal/patient/{alice.pk}/change/").status_code == 200
     row = AccessLog.objects.get(patient=alice, user=desk)
     assert row.action == AccessLog.VIEW
-    assert row.what.startswith("Admin patient:")
+    assert row.what == f"Admin patient #{alice.pk}"
 
 
 def test_it_logs_nothing_for_a_refused_admin_view(client, bob, alice):

@@ -175,7 +175,7 @@ def test_it_lets_front_desk_view_but_not_change_or_assign_plans(desk_client, ali
 def test_it_logs_staff_viewing_a_plan(derm_client, alice):
     plan = make_plan(alice)
     derm_client.get(f"/admin/routines/plan/{plan.pk}/change/")
-    assert AccessLog.objects.filter(patient=alice, action=AccessLog.VIEW, what__startswith="Admin plan:").exists()
+    assert AccessLog.objects.filter(patient=alice, action=AccessLog.VIEW, what__startswith="Admin plan #").exists()
 
 
 def test_it_shows_adherence_and_last_check_in(derm_client, alice, bob):

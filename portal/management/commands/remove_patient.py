@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from portal.models import Patient
 from portal.services import anonymise_patient
@@ -22,9 +23,10 @@ class Command(BaseCommand):
         if not yes:
             raise CommandError(f"This removes {patient}. Run again with --yes to confirm.")
         if delete:
-            user = patient.user
-            patient.delete()
-            user.delete()
+            # Anonymise first, so the change history and login records keep nothing identifying.
+            with transaction.atomic():
+                anonymise_patient(patient=patient)
+                patient.user.delete()  # cascades to the patient record and their plans
             self.stdout.write(f"Deleted patient {chart_number}. Access log rows remain, detached.")
         else:
             anonymise_patient(patient=patient)
