@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from .client_ip import client_ip
+
 INVITATION_SALT = "portal.invitation"
 
 
@@ -167,7 +169,7 @@ class AccessLogQuerySet(models.QuerySet):
             action=action,
             what=what[:200],
             path=path[:300],
-            ip_address=request.META.get("REMOTE_ADDR") or None,
+            ip_address=client_ip(request) or None,
         )
 
 

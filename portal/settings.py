@@ -188,6 +188,14 @@ AUTHENTICATION_BACKENDS = [
 
 # Login lockout (django-axes): keyed on username AND address together, so one
 # clinic's shared address does not lock everyone out; a cool-off, not a permanent lock.
+# Reverse proxies in front of the app that append the client to X-Forwarded-For
+# (0: clients connect directly). Lockout, rate limits and the access log use the
+# address they saw (portal/client_ip.py); without it every patient would share the proxy's.
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
+AXES_CLIENT_IP_CALLABLE = "portal.client_ip.client_ip"
+RATELIMIT_IP_META_KEY = "portal.client_ip.client_ip"
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
