@@ -138,6 +138,7 @@ def test_it_backs_up_sqlite_and_the_backup_restores(tmp_path):
     backup = tmp_path / "backup.sqlite3"
     result = manage("backup_db", "--output", str(backup), env=env)
     assert result.returncode == 0, result.stderr
+    assert backup.stat().st_mode & 0o777 == 0o600  # every patient's record: owner only
 
     restored = {**env, "DATABASE_URL": f"sqlite:///{backup}"}
     check = manage(
@@ -149,6 +150,15 @@ def test_it_backs_up_sqlite_and_the_backup_restores(tmp_path):
     assert check.returncode == 0, check.stderr
     assert "DEMO-0001" in check.stdout
     assert "No migrations to apply" in manage("migrate", "--noinput", env=restored).stdout
+
+
+def test_it_refuses_to_back_up_a_missing_sqlite_database(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DATABASE_TEST_NAME")}
+    env.update(DEBUG="1", DATABASE_URL=f"sqlite:///{tmp_path / 'gone.sqlite3'}", VAR_DIR=str(tmp_path / "var"))
+    result = manage("backup_db", env=env)
+    assert result.returncode != 0 and "There is no SQLite database" in result.stderr
+    assert not (tmp_path / "gone.sqlite3").exists()
+    assert not list((tmp_path / "var" / "backups").glob("*.sqlite3"))
 
 
 def test_it_keeps_secret_calendar_tokens_out_of_the_access_log(alice, client):

@@ -4,6 +4,7 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
@@ -16,13 +17,20 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--output", "-o", help="Backup file (default: var/backups/portal-<timestamp>.<ext>).")
+        parser.add_argument("--output", "-o", help="Backup file (default: VAR_DIR/backups/portal-<timestamp>.<ext>).")
 
     def handle(self, output=None, **options):
         vendor = connection.vendor
+        if vendor == "sqlite" and not Path(connection.settings_dict["NAME"]).is_file():
+            # sqlite3.connect would create an empty database and back that up.
+            raise CommandError(f"There is no SQLite database at {connection.settings_dict['NAME']}.")
         stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
-        target = Path(output or f"var/backups/portal-{stamp}.{'sqlite3' if vendor == 'sqlite' else 'dump'}")
+        default = Path(settings.VAR_DIR) / "backups" / f"portal-{stamp}.{'sqlite3' if vendor == 'sqlite' else 'dump'}"
+        target = Path(output) if output else default
         target.parent.mkdir(parents=True, exist_ok=True)
+        # A backup holds every patient's record: readable by this account only.
+        target.touch(mode=0o600)
+        target.chmod(0o600)
         if vendor == "sqlite":
             self._sqlite(target)
         elif vendor == "postgresql":
