@@ -44,6 +44,10 @@ class PatientAdminForm(forms.ModelForm):
             self.fields["last_name"].initial = user.last_name
             self.fields["email"].initial = user.email
 
+    def clean_chart_number(self):
+        """Chart numbers are kept in capitals, so "c-1234" finds and clashes with "C-1234"."""
+        return self.cleaned_data["chart_number"].strip().upper()
+
     def clean_email(self):
         email = self.cleaned_data["email"].strip().lower()
         others = User.objects.filter(username__iexact=email) | User.objects.filter(email__iexact=email)

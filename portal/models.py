@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from .client_ip import client_ip
@@ -65,6 +66,14 @@ class Patient(models.Model):
 
     class Meta:
         ordering = ["user__last_name", "user__first_name"]
+        constraints = [
+            # "c-1234" and "C-1234" would be two records for one person: ticks and plans split.
+            models.UniqueConstraint(
+                Upper("chart_number"),
+                name="patient_unique_chart_number_any_case",
+                violation_error_message="Another patient already has this chart number.",
+            )
+        ]
         permissions = [
             ("invite_patient", "Can send or print a portal invitation"),
             ("print_handout", "Can print patient handouts"),

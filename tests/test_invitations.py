@@ -134,3 +134,12 @@ def test_it_rejects_a_weak_password_and_keeps_the_invitation(client, alice):
     assert b"too short" in response.content
     invitation.refresh_from_db()
     assert invitation.used_at is None
+
+
+def test_it_keeps_chart_numbers_in_capitals_and_unique_in_any_case(desk_client, alice):
+    response = desk_client.post("/admin/portal/patient/add/", {**CAROL, "chart_number": " c-1001 "})
+    assert response.status_code == 200
+    assert "Another patient already has this chart number." in response.content.decode()
+    assert Patient.objects.count() == 1
+    desk_client.post("/admin/portal/patient/add/", {**CAROL, "chart_number": "c-2001"})
+    assert Patient.objects.filter(chart_number="C-2001").exists()

@@ -61,7 +61,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", "-o", help="Write to this file instead of standard output.")
 
     def handle(self, chart_number, output=None, **options):
-        patient = Patient.objects.select_related("user").filter(chart_number=chart_number).first()
+        patient = Patient.objects.select_related("user").filter(chart_number__iexact=chart_number.strip()).first()
         if patient is None:
             raise CommandError(f"No patient with chart number {chart_number!r}.")
         text = json.dumps(patient_record(patient), cls=DjangoJSONEncoder, indent=2, ensure_ascii=False)

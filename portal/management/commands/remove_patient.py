@@ -17,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--yes", action="store_true", help="Confirm; nothing changes without it.")
 
     def handle(self, chart_number, delete=False, yes=False, **options):
-        patient = Patient.objects.select_related("user").filter(chart_number=chart_number).first()
+        patient = Patient.objects.select_related("user").filter(chart_number__iexact=chart_number.strip()).first()
         if patient is None:
             raise CommandError(f"No patient with chart number {chart_number!r}.")
         if not yes:
