@@ -98,6 +98,20 @@ class Patient(models.Model):
         """The patient's calendar date at `now` (default: the current instant)."""
         return (now or timezone.now()).astimezone(self.tz).date()
 
+    def clean(self):
+        """Reminder settings that cannot work, whoever edits them (the patient or staff)."""
+        super().clean()
+        if self.paused_until:
+            self.reminders_paused = True  # a resume date only makes sense for a pause
+        errors = {}
+        morning, evening = self.morning_reminder_time, self.evening_reminder_time
+        if morning and evening and morning >= evening:
+            errors["evening_reminder_time"] = "The evening reminder must come after the morning one."
+        if self.sms_consent and not self.phone:
+            errors["sms_consent"] = "Text-message reminders need a mobile number; the front desk can add one."
+        if errors:
+            raise ValidationError(errors)
+
     def reminders_paused_on(self, day: dt.date) -> bool:
         if not self.reminders_paused:
             return False

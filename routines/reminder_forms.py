@@ -45,16 +45,9 @@ class ReminderPreferencesForm(forms.ModelForm):
         )
 
     def clean(self):
+        """Only the date check lives here; the rest are the Patient's own rules (`Patient.clean`)."""
         cleaned = super().clean()
-        morning, evening = cleaned.get("morning_reminder_time"), cleaned.get("evening_reminder_time")
-        if morning and evening and morning >= evening:
-            self.add_error("evening_reminder_time", "The evening reminder must come after the morning one.")
         until = cleaned.get("paused_until")
-        if until:
-            if self.today and until <= self.today:
-                self.add_error("paused_until", "Choose a date after today, or leave it empty.")
-            # A resume date only makes sense for a pause.
-            cleaned["reminders_paused"] = True
-        if cleaned.get("sms_consent") and not self.instance.phone:
-            self.add_error("sms_consent", "We have no mobile number for you; ask the front desk to add one.")
+        if until and self.today and until <= self.today:
+            self.add_error("paused_until", "Choose a date after today, or leave it empty.")
         return cleaned

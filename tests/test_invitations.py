@@ -24,8 +24,8 @@ CAROL = {
 }
 
 
-def register_patient(desk_client):
-    response = desk_client.post("/admin/portal/patient/add/", CAROL)
+def register_patient(desk_client, **changes):
+    response = desk_client.post("/admin/portal/patient/add/", {**CAROL, **changes})
     assert response.status_code == 302, response.content
     return Patient.objects.get(chart_number="C-2001")
 
@@ -143,3 +143,15 @@ def test_it_keeps_chart_numbers_in_capitals_and_unique_in_any_case(desk_client, 
     assert Patient.objects.count() == 1
     desk_client.post("/admin/portal/patient/add/", {**CAROL, "chart_number": "c-2001"})
     assert Patient.objects.filter(chart_number="C-2001").exists()
+
+
+def test_it_holds_staff_to_the_same_reminder_rules_as_patients(desk_client):
+    for changes, message in (
+        ({"evening_reminder_time": "07:00"}, "The evening reminder must come after the morning one."),
+        ({"sms_consent": "on", "phone": ""}, "Text-message reminders need a mobile number"),
+    ):
+        response = desk_client.post("/admin/portal/patient/add/", {**CAROL, **changes})
+        assert response.status_code == 200 and message in response.content.decode()
+    assert not Patient.objects.exists()
+    paused = register_patient(desk_client, paused_until="2027-04-01")
+    assert paused.reminders_paused is True
