@@ -245,14 +245,21 @@ def test_it_records_an_unexpected_error_instead_of_leaving_the_row_sending(morni
     assert mailoutbox == []
 
 
-def test_a_slow_batch_reads_the_clock_and_never_sends_past_the_grace_window(alice, monkeypatch):
-    monkeypatch.setattr(reminders, "CLAIM_CHUNK", 2)
+@pytest.fixture
+def four_mornings(alice):
+    """Four of Alice's morning reminders on 2 March (four one-step plans), planned and pending."""
     for n in range(4):
         make_plan(alice, name=f"Plan {n}", steps=[(schedule.MORNING, "Sunscreen SPF 30")])
     reminders.plan_reminders(now=DUE)
     due = Reminder.objects.filter(slot="morning", local_date=dt.date(2027, 3, 2))
+    assert due.count() == 4
+    return due
+
+
+def test_a_slow_batch_reads_the_clock_and_never_sends_past_the_grace_window(four_mornings, monkeypatch):
+    monkeypatch.setattr(reminders, "CLAIM_CHUNK", 2)
+    due = four_mornings
     ids = list(due.order_by("pk").values_list("pk", flat=True))
-    assert len(ids) == 4
     # The task starts 30 s before the window closes; the mail server takes 20 s a message.
     with time_machine.travel(DUE + reminders.grace() - dt.timedelta(seconds=30), tick=False) as clock:
         with mock.patch(LOCMEM_SEND, side_effect=lambda messages: clock.shift(20) or len(messages)) as send:
@@ -289,12 +296,9 @@ def test_the_scheduler_loop_survives_a_failed_pass(db, monkeypatch):
     assert passes == [True, True]
 
 
-def test_a_worker_hands_back_rows_it_is_too_slow_to_send_before_recovery_would_take_them(alice, monkeypatch):
+def test_a_worker_hands_back_rows_it_is_too_slow_to_send_before_recovery_would_take_them(four_mornings, monkeypatch):
     monkeypatch.setattr(reminders, "CLAIM_CHUNK", 4)
-    for n in range(4):
-        make_plan(alice, name=f"Plan {n}", steps=[(schedule.MORNING, "Sunscreen SPF 30")])
-    reminders.plan_reminders(now=DUE)
-    due = Reminder.objects.filter(slot="morning", local_date=dt.date(2027, 3, 2))
+    due = four_mornings
     # Recovery takes "sending" rows after 10 minutes; each message here takes 3.
     with time_machine.travel(DUE + dt.timedelta(minutes=1), tick=False) as clock:
         with mock.patch(LOCMEM_SEND, side_effect=lambda messages: clock.shift(180) or len(messages)) as send:
