@@ -1,3 +1,4 @@
+from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
@@ -18,9 +19,4 @@ class PatientModelBackend(ModelBackend):
         return user if self.user_can_authenticate(user) else None
 
     async def aget_user(self, user_id):
-        User = get_user_model()
-        try:
-            user = await User._default_manager.select_related("patient").aget(pk=user_id)
-        except User.DoesNotExist:
-            return None
-        return user if self.user_can_authenticate(user) else None
+        return await sync_to_async(self.get_user)(user_id)

@@ -16,11 +16,7 @@ from . import reminders
 from .calendar import build_calendar
 from .models import Reminder
 from .reminder_forms import ReminderPreferencesForm
-
-
-def _get_patient_for_user(request) -> Patient:
-    """A fresh copy of the user's Patient record (not `request.user.patient`): the settings form saves it."""
-    return get_object_or_404(Patient.objects.select_related("user"), user=request.user)
+from .views import _get_patient_for_user
 
 
 @never_cache

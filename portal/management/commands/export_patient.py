@@ -7,12 +7,12 @@ from django.core.serializers.json import DjangoJSONEncoder
 from portal.models import AccessLog, Patient
 
 
+def rows(queryset) -> list[dict]:
+    return [{"model": r["model"], "id": r["pk"], **r["fields"]} for r in serializers.serialize("python", queryset)]
+
+
 def patient_record(patient: Patient) -> dict:
     """Everything the portal holds about `patient`, as JSON-ready data."""
-
-    def rows(queryset):
-        return [{"model": r["model"], "id": r["pk"], **r["fields"]} for r in serializers.serialize("python", queryset)]
-
     user = patient.user
     record = {
         "patient": rows(Patient.objects.filter(pk=patient.pk))[0],
@@ -36,11 +36,11 @@ def patient_record(patient: Patient) -> dict:
             continue
         children = getattr(patient, name).all()
         record[name] = rows(children)
-        _add_descendants(record, name, relation.related_model, children, rows)
+        _add_descendants(record, name, relation.related_model, children)
     return record
 
 
-def _add_descendants(record: dict, name: str, model, queryset, rows, depth: int = 1) -> None:
+def _add_descendants(record: dict, name: str, model, queryset, depth: int = 1) -> None:
     """Add the rows pointing at `queryset` (one-to-many, any depth) under dotted keys like "plans.steps.checks"."""
     if depth > 5:  # the clinical models nest three deep; a guard against a future cycle
         return
@@ -50,7 +50,7 @@ def _add_descendants(record: dict, name: str, model, queryset, rows, depth: int 
         key = f"{name}.{relation.get_accessor_name()}"
         children = relation.related_model.objects.filter(**{f"{relation.field.name}__in": queryset})
         record[key] = rows(children)
-        _add_descendants(record, key, relation.related_model, children, rows, depth + 1)
+        _add_descendants(record, key, relation.related_model, children, depth + 1)
 
 
 class Command(BaseCommand):

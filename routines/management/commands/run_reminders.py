@@ -55,10 +55,7 @@ class Command(BaseCommand):
         if now and not once:
             raise CommandError("--now only makes sense with --once.")
         if once:
-            if now:
-                self.run_pass(parse_now(now), plan=True, send_here=True, fixed_now=True)
-            else:
-                self.run_pass(timezone.now(), plan=True, send_here=True)
+            self.run_pass(parse_now(now) if now else timezone.now(), plan=True, send_here=True, fixed_now=bool(now))
             return
         last_planned = None
         while True:
