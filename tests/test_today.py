@@ -39,6 +39,9 @@ def test_it_shows_todays_steps_by_slot_with_caution_and_wait(alice_client, alice
     assert html.index("Evening") < html.index("Glycolic Serum")
     assert "0 of 3" in html
     assert "The next 7 days" in html and "Retinol Serum" in html  # tomorrow in the week glance
+    glance = html[html.index("The next 7 days") :]
+    assert glance.count('<div class="fw-semibold">') == 7
+    assert glance.index("Thu 11 Mar") < glance.index("Wed 17 Mar")  # tomorrow to a week today
     assert AccessLog.objects.filter(patient=alice, action=AccessLog.VIEW, user=alice.user).count() == 1
     assert plan.steps.count() == 4
 
