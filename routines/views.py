@@ -110,8 +110,11 @@ def today(request):
 
 
 def _short_date(day: dt.date) -> str:
-    """"Thu 3 Dec". The portal is English-only; Django's `date` filter costs ~50 µs a call, a sixth of the
-    today page's rendering for the 7-day glance alone (bench/bench_today.py)."""
+    """A day as the 7-day glance shows it: "Thu 3 Dec".
+
+    Formatted here because Django's `date` filter costs ~50 µs a call: seven of them were a
+    sixth of the today page's rendering. The portal's pages are English-only.
+    """
     return f"{day:%a} {day.day} {day:%b}"
 
 
