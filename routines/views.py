@@ -73,7 +73,7 @@ def today(request):
 
     due = plan.steps_due_on(day)
     due_steps = [step for steps in due.values() for step in steps]
-    ticked = set(StepCheck.objects.filter(step__plan=plan, local_date=day).values_list("step_id", flat=True))
+    ticked = StepCheck.objects.done_step_ids(plan, day)
     cautions = any(step.caution for step in due_steps)
     acknowledged = CautionAcknowledgement.objects.acknowledged_step_ids(plan) if cautions else set()
     # The URL pattern is fixed, so build each step's form actions without a reverse() per step.
