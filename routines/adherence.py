@@ -42,7 +42,7 @@ def prefetch_plans(today: dt.date, days: int = max(WINDOWS)) -> Prefetch:
         Plan.objects.exclude(status=Plan.Status.PAUSED)
         .filter(start_date__lte=today + dt.timedelta(days=1))
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=since))
-        .prefetch_related(Prefetch("steps", queryset=steps), "steps__phases")
+        .prefetch_related(Prefetch("steps", queryset=steps), PlanStep.phases_prefetch("steps__"))
     )
     return Prefetch("plans", queryset=plans, to_attr="adherence_plans")
 

@@ -236,7 +236,7 @@ def handout_context(plan: Plan, *, patient: Patient, today: dt.date) -> dict:
         {"step": step, "cells": [step.pk in due for due in due_on]}
         for slot, _label, steps in _slots(plan.steps_by_slot())
         for step in steps
-        if step.phases.all() or step.frequency != schedule.AS_NEEDED
+        if step.phase_values() or step.frequency != schedule.AS_NEEDED
     ]
     return {
         "plan": plan,
