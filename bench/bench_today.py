@@ -1,14 +1,16 @@
 """Throughput of the patient's today page beside a bare Django view, same server, same run.
 
-    .venv/bin/python bench/bench_today.py [--seconds 10] [--connections 8]
+    .venv/bin/python bench/bench_today.py [--seconds 5] [--rounds 3] [--connections 8]
 
 Builds a throwaway SQLite database with the demo data and collected static
 files in a temporary folder, serves the portal with gunicorn (2 workers,
 DEBUG off) on 127.0.0.1, logs in as demo-patient through the real login form,
 then loads `/bench/bare/`, `/` and `/plan/` for the same time each with `wrk`
-if installed (else a small multi-process Python client). Prints requests/s
-of each, the today/bare ratio (target: today >= 25% of bare) and the SQL
-queries per page.
+if installed (else a small multi-process Python client), in turn, for several
+rounds: a shared machine's speed drifts by tens of percent within a minute,
+and interleaving keeps that drift from landing on one page. Prints requests/s
+of each page per round, the today/bare ratio of each round and their median
+(target: today >= 25% of bare), and the SQL queries per page.
 """
 
 import argparse
@@ -18,6 +20,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,6 +31,8 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
 HOST = "127.0.0.1"
+BARE = "/bench/bare/"
+PAGES = (BARE, "/", "/plan/")
 USERNAME, PASSWORD = "demo-patient", "demo-pass-2026"
 
 
@@ -168,7 +173,8 @@ def count_queries(env: dict) -> list[tuple[str, str, str]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--seconds", type=float, default=5, help="per page and round")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=8)
     options = parser.parse_args()
 
@@ -183,11 +189,10 @@ def main() -> None:
             today = request(port, "/", headers={"Cookie": cookie})
             if today.status != 200 or b"done today" not in today.body:
                 raise SystemExit(f"The today page did not render for {USERNAME}: HTTP {today.status}")
-            for path in ("/", "/plan/", "/bench/bare/"):  # warm both workers
+            for path in PAGES:  # warm both workers
                 load(port, path, cookie, seconds=1, connections=options.connections)
-            bare = load(port, "/bench/bare/", cookie, seconds=options.seconds, connections=options.connections)
-            page = load(port, "/", cookie, seconds=options.seconds, connections=options.connections)
-            plan = load(port, "/plan/", cookie, seconds=options.seconds, connections=options.connections)
+            per_page = {"seconds": options.seconds, "connections": options.connections}
+            rounds = [{path: load(port, path, cookie, **per_page) for path in PAGES} for _ in range(options.rounds)]
         finally:
             server.terminate()
             server.wait(timeout=10)
@@ -195,12 +200,16 @@ def main() -> None:
 
     tool = "wrk" if shutil.which("wrk") else "python clients"
     print(
-        f"gunicorn 2 workers, DEBUG off, SQLite; {tool}, {options.connections} connections, {options.seconds:g} s each"
+        f"gunicorn 2 workers, DEBUG off, SQLite; {tool}, {options.connections} connections, "
+        f"{options.rounds} rounds of {options.seconds:g} s per page"
     )
-    print(f"bare view   /bench/bare/  {bare:8.1f} req/s")
-    print(f"today page  /             {page:8.1f} req/s")
-    print(f"ratio today/bare          {page / bare:8.1%}  (target >= 25%)")
-    print(f"plan page   /plan/        {plan:8.1f} req/s  ({plan / bare:.1%} of bare)")
+    print("req/s per round:  " + "  ".join(f"{path} {rate:7.1f}" for path, rate in rounds[0].items()))
+    for result in rounds[1:]:
+        print("                  " + "  ".join(f"{path} {rate:7.1f}" for path, rate in result.items()))
+    for path, name in (("/", "today page /"), ("/plan/", "plan page /plan/")):
+        ratios = [result[path] / result[BARE] for result in rounds]
+        spread = ", ".join(f"{ratio:.1%}" for ratio in ratios)
+        print(f"{name:<17} {statistics.median(ratios):6.1%} of bare (median; rounds: {spread})  target >= 25%")
     for path, status, count in queries:
         print(f"SQL queries {path:<13} {count:>3}  (HTTP {status})")
 
