@@ -125,7 +125,7 @@ def test_it_insists_on_lengths_for_all_but_the_last_phase():
 # --- Plans, pages, reminders, handouts ----------------------------------------------
 
 
-def _ramping_plan(patient, *, start):
+def _ramping_plan(patient, *, start, entered_backwards=False):
     plan = make_plan(patient, steps=1, start=start)  # one daily morning step
     retinol = PlanStep.objects.create(
         plan=plan,
@@ -134,7 +134,8 @@ def _ramping_plan(patient, *, start):
         product=Product.objects.create(name="Retinol Serum", category=Product.Category.RETINOID),
         instructions="Pea-sized amount",
     )
-    for order, phase in enumerate(RETINOL_RAMP):
+    phases = list(enumerate(RETINOL_RAMP))
+    for order, phase in reversed(phases) if entered_backwards else phases:
         PlanPhase.objects.create(
             step=retinol,
             order=order,
@@ -151,6 +152,15 @@ def test_it_makes_steps_due_by_their_phase(alice):
     assert retinol in plan.steps_due_on(dt.date(2027, 1, 28))[schedule.EVENING]  # Thursday, phase 1
     assert retinol not in plan.steps_due_on(dt.date(2027, 1, 29))[schedule.EVENING]  # Friday, phase 1
     assert retinol in plan.steps_due_on(dt.date(2027, 2, 23))[schedule.EVENING]  # nightly by then
+
+
+def test_it_follows_the_phases_order_not_the_order_they_were_entered(alice):
+    plan, retinol = _ramping_plan(alice, start=dt.date(2027, 1, 25), entered_backwards=True)
+    thursday, friday = dt.date(2027, 1, 28), dt.date(2027, 1, 29)  # phase 1: Mon and Thu only
+    # Read fresh, as the today page reads it, and as the reminder worker reads a batch.
+    for loaded in (plan, Plan.objects.current_for(alice, thursday), Plan.objects.with_schedule().get(pk=plan.pk)):
+        assert retinol in loaded.steps_due_on(thursday)[schedule.EVENING]
+        assert retinol not in loaded.steps_due_on(friday)[schedule.EVENING]
 
 
 def test_it_copies_phases_when_assigning_a_routine(alice, derm):
