@@ -54,6 +54,23 @@ def test_it_counts_ticks_done_today(alice_client, alice):
     assert "3 of 5" in alice_client.get("/").content.decode()
 
 
+def test_it_follows_the_latest_started_of_the_running_plans(alice_client, alice):
+    def plan(name, start, **fields):
+        made = make_plan(alice, start=start, **fields)
+        Plan.objects.filter(pk=made.pk).update(name=name)
+        return made
+
+    plan("Older routine", TODAY - dt.timedelta(30))
+    newer = plan("Newer routine", TODAY - dt.timedelta(2))
+    plan("Oldest routine", TODAY - dt.timedelta(40))  # created after the newer one, started before it
+    plan("Ended yesterday", TODAY - dt.timedelta(1), end_date=TODAY - dt.timedelta(1))
+    html = alice_client.get("/").content.decode()
+    assert "Newer routine" in html and "Older routine" not in html and "Ended yesterday" not in html
+    assert Plan.objects.current_for(alice, TODAY) == newer
+    twin = plan("Same start, created last", TODAY - dt.timedelta(2))
+    assert Plan.objects.current_for(alice, TODAY) == twin
+
+
 def test_it_explains_when_there_is_no_plan(alice_client, alice, bob):
     make_plan(bob)
     make_plan(alice, status=Plan.Status.ENDED)
