@@ -37,6 +37,7 @@ bench: install
 	$(BIN)/python bench/bench_load.py --db sqlite
 	$(BIN)/python bench/bench_load.py --db postgres
 	$(BIN)/python bench/bench_reminders.py
+	$(BIN)/python bench/count_instructions.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

@@ -91,8 +91,7 @@ def today(request):
     feeling = SkinCheckIn.objects.feeling_on(patient, day)
     context.update(
         feeling=SkinCheckIn.Feeling(feeling).label if feeling else "",
-        feelings=SkinCheckIn.Feeling.choices,
-        feeling_value=feeling,
+        feelings=[(value, label, value == feeling) for value, label in SkinCheckIn.Feeling.choices],
         paused=paused,
         coming_holds=coming,
         slots=_slots(due),

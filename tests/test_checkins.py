@@ -1,6 +1,7 @@
 """Irritation check-ins: one tap a day; too many bad days flag the patient for their dermatologist, once."""
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -88,7 +89,10 @@ def test_it_records_one_answer_per_local_day(alice_client, alice, frozen):
     _tap(alice_client, F.STINGING)  # changes today's answer
     assert list(SkinCheckIn.objects.values_list("local_date", "feeling")) == [(TODAY, F.STINGING)]
     html = alice_client.get("/").content.decode()
-    assert "You said: <strong>stinging</strong>" in html and 'aria-pressed="true"' in html
+    assert "You said: <strong>stinging</strong>" in html
+    skin = html[html.index('id="skin"') :]
+    pressed = re.findall(r'value="(\w+)" class="btn btn-primary feeling-\1" aria-pressed="true"', skin)
+    assert pressed == ["stinging"] and skin.count('aria-pressed="false"') == len(F) - 1
     assert AccessLog.objects.filter(patient=alice, what="Skin check-in: stinging").exists()
     frozen.move_to("2027-03-11T05:00:00Z")  # midnight in New York: 11 March locally
     _tap(alice_client, F.FINE)
