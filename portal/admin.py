@@ -132,8 +132,9 @@ class PatientAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
             reminders.replan_patient(patient=obj, now=timezone.now())
 
     def get_queryset(self, request):
-        # One subquery for the last check-in and three prefetch queries for the
-        # whole page's adherence, however many patients are listed.
+        # One subquery for the last check-in and five prefetch queries (plans, steps,
+        # ticks, phases, procedures) for the whole page's adherence, however many
+        # patients are listed.
         return (
             super()
             .get_queryset(request)

@@ -30,7 +30,7 @@ class Adherence:
 
 
 def prefetch_plans(today: dt.date, days: int = max(WINDOWS)) -> Prefetch:
-    """Prefetch for `Patient.plans` with steps, phases and recent ticks: 4 queries for a whole page of patients.
+    """Prefetch for `Patient.plans` with steps, phases, procedures and recent ticks: 5 queries for a page of patients.
 
     `today` is the clinic's date; the window gets a day's margin on both sides
     because each patient's own local date may differ from the clinic's.
@@ -42,7 +42,8 @@ def prefetch_plans(today: dt.date, days: int = max(WINDOWS)) -> Prefetch:
         Plan.objects.exclude(status=Plan.Status.PAUSED)
         .filter(start_date__lte=today + dt.timedelta(days=1))
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=since))
-        .prefetch_related(Prefetch("steps", queryset=steps), PlanStep.phases_prefetch("steps__"))
+        # Steps with their recent ticks; then, as for any schedule, phases and the patient's procedures (holds).
+        .prefetch_related(Prefetch("steps", queryset=steps), *Plan.schedule_prefetches()[1:])
     )
     return Prefetch("plans", queryset=plans, to_attr="adherence_plans")
 

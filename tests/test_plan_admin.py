@@ -2,10 +2,13 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from portal.models import AccessLog, Patient
 from routines import schedule
 from routines.models import Plan, PlanStep, StepCheck
+from tests.conftest import make_patient
 from tests.test_routines_support import NOON_UTC, TODAY, make_plan, milia_template, step_form_values
 
 
@@ -190,6 +193,20 @@ def test_it_shows_adherence_and_last_check_in(derm_client, alice, bob):
     assert "March 9, 2027" in page or "2027-03-09" in page
     detail = derm_client.get(f"/admin/portal/patient/{alice.pk}/change/").content.decode()
     assert "50% (7/14)" in detail
+
+
+def test_it_lists_adherence_in_as_many_queries_for_five_patients_as_for_two(derm_client, alice, bob):
+    def queries_for_the_list():
+        with CaptureQueriesContext(connection) as ctx:
+            assert derm_client.get("/admin/portal/patient/").status_code == 200
+        return len(ctx.captured_queries)
+
+    for patient in (alice, bob):
+        make_plan(patient, start=TODAY - dt.timedelta(10))
+    two = queries_for_the_list()
+    for n in range(3):
+        make_plan(make_patient(f"extra{n}", f"C-20{n}"), start=TODAY - dt.timedelta(10))
+    assert queries_for_the_list() == two
 
 
 def test_it_filters_patients_not_checked_in_for_3_days(derm_client, alice, bob):
