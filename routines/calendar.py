@@ -17,7 +17,7 @@ from django.db.models import Q
 from portal.models import Patient
 
 from . import schedule
-from .models import Plan
+from .models import Plan, PlanStep
 from .reminders import SLOTS, condition_names, local_due_at, reminder_time, safe_step_names
 
 EVENT_MINUTES = 10
@@ -40,7 +40,7 @@ def build_calendar(patient: Patient, *, now: dt.datetime) -> bytes:
     plans = (
         Plan.objects.filter(patient=patient, status=Plan.Status.ACTIVE)
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
-        .prefetch_related("steps__product")
+        .prefetch_related("steps__product", PlanStep.phases_prefetch("steps__"))  # phases: each step's wording
         .order_by("start_date", "pk")
     )
     for plan in plans:

@@ -4,8 +4,11 @@ import datetime as dt
 
 import icalendar
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from education.models import Condition
+from routines import schedule
 from tests.test_reminder_support import make_plan
 
 
@@ -40,6 +43,19 @@ def test_it_serves_one_daily_event_per_slot_at_local_times(alice, client):
     description = str(events["Evening skin care routine"]["description"])
     assert "Glycolic acid, thin layer (every other evening)" in description
     assert "milia" not in response.content.decode().lower()
+
+
+@time_machine.travel(dt.datetime(2027, 3, 2, 15, 0, tzinfo=dt.UTC), tick=False)
+def test_it_serves_the_feed_in_as_many_queries_for_ten_steps_as_for_two(alice, bob, client):
+    # Calendar apps poll the feed every few hours, for every subscribed patient.
+    make_plan(alice, steps=[(schedule.MORNING, "Cleanser"), (schedule.EVENING, "Retinol")])
+    make_plan(bob, steps=[(schedule.MORNING, f"Step {n}") for n in range(10)])
+    queries = []
+    for patient in (alice, bob):
+        with CaptureQueriesContext(connection) as ctx:
+            assert feed(client, patient).status_code == 200
+        queries.append(len(ctx.captured_queries))
+    assert queries[0] == queries[1]
 
 
 def test_it_answers_404_for_an_unknown_token(alice, client):
