@@ -105,9 +105,10 @@ class StepFields(FrequencyFields):
         return self.parent.steps.exclude(pk=self.pk).select_related("product").prefetch_related("phases")
 
     def phase_values(self) -> tuple[schedule.Phase, ...]:
-        """The ramp-up phases as plain values, in order (prefetch "steps__phases" in loops).
+        """The ramp-up phases as plain values, in order.
 
-        Phases prefetched by `Plan.schedule_prefetches` come as an unordered list; they are put in order here.
+        In loops, prefetch them with `PlanStep.phases_prefetch("steps__")` (as `Plan.schedule_prefetches`
+        does): that gives an unordered list, put in order here. Otherwise `phases` is read (or its cache).
         """
         if self.pk is None:
             return ()
@@ -322,7 +323,8 @@ class Plan(models.Model):
 
         Prefetched steps are a snapshot the caller chose, so their phases and
         holds are fetched once and kept with them (no query at all when the
-        caller prefetched phases too). Otherwise everything is read afresh.
+        caller prefetched phases too, with `PlanStep.phases_prefetch`).
+        Otherwise everything is read afresh.
         """
         cache = getattr(self, "_prefetched_objects_cache", {})
         if "steps" not in cache:

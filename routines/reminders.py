@@ -59,7 +59,7 @@ from collections.abc import Iterable, Iterator
 from django.conf import settings
 from django.core import signing
 from django.db import InterfaceError, OperationalError, ProgrammingError, connection, transaction
-from django.db.models import F, Q, prefetch_related_objects
+from django.db.models import Case, DateTimeField, F, Q, Value, When, prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -312,9 +312,9 @@ def send_batch(reminder_ids: Iterable[int], *, now: dt.datetime | None = None) -
     """Claim, check and send those of `reminder_ids` still due, CLAIM_CHUNK at a time.
 
     `now` fixes the instant for the whole batch (`run_reminders --now`); None
-    reads the clock again for every chunk, so a slow mail server cannot carry
-    a send past the grace window. Returns {status: count} for the reminders
-    this call handled.
+    reads the clock again for every reminder, so a slow mail server cannot
+    carry a send past the grace window, and each is stamped when it went out.
+    Returns {status: count} for the reminders this call handled.
     """
     steps, phases, procedures = Plan.schedule_prefetches("plan__")
     candidates = (
@@ -338,11 +338,13 @@ def send_batch(reminder_ids: Iterable[int], *, now: dt.datetime | None = None) -
     counts: dict = {}
     for start in range(0, len(candidates), CLAIM_CHUNK):
         chunk = {r.pk: r for r in candidates[start : start + CLAIM_CHUNK]}
-        at = now or timezone.now()
-        sent = []
-        claimed = claim(list(chunk), now=at)
+        claimed_at = now or timezone.now()
+        handback_at = claimed_at + claim_budget()
+        sent = {}  # pk: when it went out
+        claimed = claim(list(chunk), now=claimed_at)
         for n, pk in enumerate(claimed):
-            if now is None and timezone.now() - at > claim_budget():
+            at = now or timezone.now()
+            if at > handback_at:
                 # Sending is so slow that recovery would soon take these rows for a crashed
                 # worker's: hand the rest back instead of racing it.
                 counts[Reminder.Status.PENDING] = counts.get(Reminder.Status.PENDING, 0) + release(claimed[n:])
@@ -350,18 +352,21 @@ def send_batch(reminder_ids: Iterable[int], *, now: dt.datetime | None = None) -
             outcome = deliver(chunk[pk], now=at, hidden_words=hidden)
             counts[outcome] = counts.get(outcome, 0) + 1
             if outcome == Reminder.Status.SENT:
-                sent.append(pk)
-        # One UPDATE for the chunk's successes. A crash before it leaves them "sending",
-        # which recovery records as failed (delivery unknown), never re-sent.
-        retry_when_locked(
-            lambda sent=sent, at=at: Reminder.objects.filter(pk__in=sent, status=Reminder.Status.SENDING).update(
-                status=Reminder.Status.SENT,
-                sent_at=at,
-                attempts=F("attempts") + 1,
-                next_attempt_at=None,
-                last_error="",
+                sent[pk] = at
+        if sent:
+            # One UPDATE for the chunk's successes. A crash before it leaves them "sending",
+            # which recovery records as failed (delivery unknown), never re-sent.
+            stamps = Case(*(When(pk=pk, then=Value(at)) for pk, at in sent.items()), output_field=DateTimeField())
+            ours = Reminder.objects.filter(pk__in=sent, status=Reminder.Status.SENDING)
+            retry_when_locked(
+                lambda ours=ours, stamps=stamps: ours.update(
+                    status=Reminder.Status.SENT,
+                    sent_at=stamps,
+                    attempts=F("attempts") + 1,
+                    next_attempt_at=None,
+                    last_error="",
+                )
             )
-        )
     return counts
 
 

@@ -270,6 +270,21 @@ def test_a_slow_batch_reads_the_clock_and_never_sends_past_the_grace_window(four
     assert sorted(due.values_list("status", flat=True)) == ["sent", "sent", "skipped", "skipped"]
 
 
+def test_a_slow_mail_server_cannot_carry_a_claimed_chunk_past_the_grace_window(four_mornings, monkeypatch):
+    monkeypatch.setattr(reminders, "CLAIM_CHUNK", 4)
+    due = four_mornings
+    closes = DUE + reminders.grace()
+    # All four are claimed 30 s before the window closes; the mail server takes 20 s a message.
+    with time_machine.travel(closes - dt.timedelta(seconds=30), tick=False) as clock:
+        with mock.patch(LOCMEM_SEND, side_effect=lambda messages: clock.shift(20) or len(messages)) as send:
+            counts = reminders.send_batch(list(due.values_list("pk", flat=True)))
+    assert counts == {"sent": 2, "skipped": 2} and send.call_count == 2
+    sent = due.filter(status="sent").order_by("sent_at")
+    # Each is stamped when it went out, not when the chunk was claimed.
+    assert [r.sent_at for r in sent] == [closes - dt.timedelta(seconds=30), closes - dt.timedelta(seconds=10)]
+    assert all(r.startswith("Too late") for r in due.filter(status="skipped").values_list("skip_reason", flat=True))
+
+
 def test_the_scheduler_loop_survives_a_failed_pass(db, monkeypatch):
     from routines.management.commands import run_reminders
 
