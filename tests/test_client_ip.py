@@ -12,7 +12,9 @@ from tests.test_routines_support import make_plan
     [
         (0, "203.0.113.7", "10.0.0.2"),  # no proxy configured: the header is the client's own words
         (1, "203.0.113.7", "203.0.113.7"),  # nginx appended the client it saw
-        (1, "6.6.6.6, 203.0.113.7", "10.0.0.2"),  # a forged entry before it: not trusted
+        (1, "6.6.6.6, 203.0.113.7", "203.0.113.7"),  # a forged entry before nginx's: ignored
+        (2, "6.6.6.6, 203.0.113.7, 198.51.100.4", "203.0.113.7"),  # the same behind a CDN
+        (2, "198.51.100.4", "10.0.0.2"),  # fewer entries than proxies: the header is not ours
         (2, "203.0.113.7, 198.51.100.4", "203.0.113.7"),  # a CDN, then nginx
         (1, "", "10.0.0.2"),
     ],
