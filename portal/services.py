@@ -6,7 +6,7 @@ from axes.models import AccessAttempt, AccessFailureLog
 from axes.models import AccessLog as LoginLog
 from django.db import transaction
 
-from .models import Patient, new_calendar_token
+from .models import AccessLog, Patient, new_calendar_token
 
 # Patient fields whose old values the change history must not keep once the patient is removed.
 IDENTIFYING_FIELDS = {"user", "chart_number", "date_of_birth", "phone"}
@@ -20,7 +20,8 @@ def anonymise_patient(*, patient: Patient) -> Patient:
     attached to a record nobody can tie back to a person from the portal
     alone. The change history keeps who changed what and when, without the
     identifying values; login-attempt records for the old username go, and
-    so do delivery errors (they can quote the email address).
+    so do delivery errors (they can quote the email address) and names in
+    old access-log rows.
     """
     from routines.models import Plan, Reminder
 
@@ -58,6 +59,11 @@ def anonymise_patient(*, patient: Patient) -> Patient:
         plan_history.update(object_repr=str(plan), serialized_data=None)
     LogEntry.objects.filter(actor=user).update(actor_email="")
     Reminder.objects.filter(patient=patient).exclude(last_error="").update(last_error="(removed with the patient)")
+    # Admin views logged before the log used ids named the record ("Admin patient: Alice Smith (C-1001)").
+    # The rows stay (append-only for everyone else); only the name goes.
+    for row in AccessLog.objects.filter(patient=patient, what__startswith="Admin ", what__contains=": "):
+        kind = row.what.split(": ", 1)[0]
+        AccessLog.objects.filter(pk=row.pk).update(what=f"{kind}: (removed with the patient)")
     for model in (AccessAttempt, AccessFailureLog, LoginLog):
         for login in old_logins:
             model.objects.filter(username__iexact=login).delete()
