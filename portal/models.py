@@ -39,7 +39,7 @@ class Patient(models.Model):
     """A patient's record; the portal login is the one-to-one user."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="patient")
-    chart_number = models.CharField(max_length=32, unique=True)
+    chart_number = models.CharField(max_length=32, db_index=True)  # unique in any case: see Meta
     date_of_birth = models.DateField()
     phone = models.CharField(max_length=32, blank=True)
     time_zone = models.CharField(max_length=64, default="America/New_York", validators=[validate_time_zone])

@@ -140,6 +140,7 @@ def test_it_keeps_chart_numbers_in_capitals_and_unique_in_any_case(desk_client, 
     response = desk_client.post("/admin/portal/patient/add/", {**CAROL, "chart_number": " c-1001 "})
     assert response.status_code == 200
     assert "Another patient already has this chart number." in response.content.decode()
+    assert "already exists" not in response.content.decode()  # one clear message, not two
     assert Patient.objects.count() == 1
     desk_client.post("/admin/portal/patient/add/", {**CAROL, "chart_number": "c-2001"})
     assert Patient.objects.filter(chart_number="C-2001").exists()
