@@ -103,7 +103,7 @@ class ProcedureAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
         )
         if plan is None:
             return "The patient has no plan on that date."
-        steps = [step.title for step in plan.steps.all() if procedure.type.stops(step.product)]
+        steps = [step.title for step in plan.ordered_steps() if procedure.type.stops(step.product)]
         return ", ".join(steps) or "None of the current plan's steps."
 
     def save_model(self, request, obj, form, change):

@@ -217,13 +217,20 @@ class PlanQuerySet(models.QuerySet):
         `steps_due_on` and `holds_by_step` run without queries. Re-read the
         patient before reusing it after booking or moving a procedure.
         """
-        # Normally one row: picking the latest in Python saves an ORDER BY that is a fifth of this query's cost.
-        running = self.filter(patient=patient).active_on(day).order_by()
+        # Which plans run on `day` is decided in Python (`is_running_on`), on the patient's active plans
+        # started by then (normally one row): the open end date's OR, and an ORDER BY to pick the latest,
+        # cost more to build in SQL than the rows they would leave out.
+        candidates = self.filter(patient=patient, status=Plan.Status.ACTIVE, start_date__lte=day).order_by()
+        running = (candidate for candidate in candidates if candidate.is_running_on(day))
         plan = max(running, key=lambda candidate: (candidate.start_date, candidate.pk), default=None)
         if plan is not None:
-            # The patient we already have: prefetching through plan.patient would fetch it again.
+            # One level at a time, from the objects in hand: the patient we already have (prefetching
+            # through plan.patient would fetch it again), then the steps' phases. A third cheaper than
+            # the same lookups through the plan.
             plan.patient = patient
-            models.prefetch_related_objects([plan], *Plan.schedule_prefetches())
+            models.prefetch_related_objects([plan], Plan.steps_prefetch())
+            models.prefetch_related_objects(list(plan.steps.all()), PlanStep.phases_prefetch())
+            models.prefetch_related_objects([patient], Procedure.holds_prefetch())
         return plan
 
     def upcoming_for(self, patient: Patient, day: dt.date) -> "Plan | None":
@@ -271,20 +278,23 @@ class Plan(models.Model):
     def schedule_prefetches(prefix: str = "") -> list:
         """Prefetch lookups that make `steps_due_on` query-free for a whole batch of plans.
 
-        Steps (ordered, with products), their ramp-up phases (as `PHASE_LIST`,
-        ordered by `phase_values`), and the patient's procedures (holds, in no
-        particular order). `prefix` reaches plans through a relation, e.g.
+        Steps (with products), their ramp-up phases (as `PHASE_LIST`), and the
+        patient's procedures (holds). `prefix` reaches plans through a relation, e.g.
         `Reminder.objects.prefetch_related(*Plan.schedule_prefetches("plan__"))`.
         """
         return [
-            models.Prefetch(
-                f"{prefix}steps", queryset=PlanStep.objects.select_related("product").order_by("order", "id")
-            ),
+            Plan.steps_prefetch(prefix),
             PlanStep.phases_prefetch(f"{prefix}steps__"),
-            models.Prefetch(
-                f"{prefix}patient__procedures", queryset=Procedure.objects.select_related("type").order_by()
-            ),
+            Procedure.holds_prefetch(f"{prefix}patient__"),
         ]
+
+    @staticmethod
+    def steps_prefetch(prefix: str = "") -> models.Prefetch:
+        """Prefetch plans' steps with their products, unordered: `ordered_steps()` puts them in order.
+
+        An ORDER BY costs a third of this query to build, more than sorting a plan's steps in Python.
+        """
+        return models.Prefetch(f"{prefix}steps", queryset=PlanStep.objects.select_related("product").order_by())
 
     def conflict_error(self, items: list[conflicts.Item]) -> str:
         """The admin's message if these steps would break a conflict rule in this plan's window, else ""."""
@@ -331,7 +341,7 @@ class Plan(models.Model):
             return self._read_schedule_inputs(list(self.steps.prefetch_related("phases")), fresh=True)
         snapshot = getattr(self, "_schedule_snapshot", None)
         if snapshot is None or snapshot[0] is not cache["steps"]:
-            steps = list(cache["steps"])
+            steps = self.ordered_steps()
             if not all(hasattr(step, PHASE_LIST) for step in steps):
                 # prefetch_related_objects costs ~0.5 ms even with nothing to fetch: the 08:00 peak notices.
                 models.prefetch_related_objects(steps, PlanStep.phases_prefetch())
@@ -371,10 +381,14 @@ class Plan(models.Model):
         """[{"date": d, "due": {slot: [PlanStep]}}] for `count` local dates from `first`."""
         return [{"date": day, "due": self.steps_due_on(day)} for day in (first + dt.timedelta(n) for n in range(count))]
 
+    def ordered_steps(self) -> list:
+        """The plan's steps in the dermatologist's order (then as entered); uses prefetched steps."""
+        return sorted(self.steps.all(), key=lambda step: (step.order, step.pk))
+
     def steps_by_slot(self) -> dict:
         """{slot: [PlanStep]} of every step, due or not (prefetch-friendly)."""
         by_slot = {slot: [] for slot in schedule.SLOTS}
-        for step in self.steps.all():
+        for step in self.ordered_steps():
             by_slot[step.slot].append(step)
         return by_slot
 
@@ -554,6 +568,11 @@ class Procedure(models.Model):
     @property
     def hold(self) -> schedule.Hold:
         return self.type.hold_for(self.date)
+
+    @staticmethod
+    def holds_prefetch(prefix: str = "") -> models.Prefetch:
+        """Prefetch patients' procedures with their types (what `Plan.steps_due_on` needs for holds), unordered."""
+        return models.Prefetch(f"{prefix}procedures", queryset=Procedure.objects.select_related("type").order_by())
 
 
 class StepCheckQuerySet(models.QuerySet):

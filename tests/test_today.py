@@ -115,6 +115,26 @@ def test_it_shows_the_whole_plan_with_frequencies_note_and_articles(alice_client
     assert AccessLog.objects.filter(patient=alice, action=AccessLog.VIEW, what__startswith="Plan:").exists()
 
 
+def test_it_lists_steps_in_the_dermatologists_order_not_the_order_entered(alice_client, alice):
+    """Steps are loaded without an ORDER BY; every page still lists them by `order`, then as entered."""
+    plan = Plan.objects.create(patient=alice, name="Reordered", start_date=TODAY)
+    for order, name in ((3, "Last"), (1, "First"), (2, "Second"), (2, "Third")):
+        PlanStep.objects.create(plan=plan, slot=schedule.MORNING, order=order, instructions=f"{name} step")
+    expected = ["First step", "Second step", "Third step", "Last step"]
+
+    def positions(html):
+        return [html.index(title) for title in expected]
+
+    today = alice_client.get("/").content.decode()
+    assert positions(today) == sorted(positions(today))
+    assert "First step, Second step, Third step, Last step" in today  # the 7-day glance
+    for url in ("/plan/", "/plan/print/"):
+        html = alice_client.get(url).content.decode()
+        assert positions(html) == sorted(positions(html)), url
+    for loaded in (Plan.objects.current_for(alice, TODAY), Plan.objects.with_schedule().get(pk=plan.pk)):
+        assert [step.title for step in loaded.steps_due_on(TODAY)[schedule.MORNING]] == expected
+
+
 def test_it_uses_as_many_queries_for_30_steps_as_for_3(db, client):
     small = make_patient("small", "C-2001")
     large = make_patient("large", "C-2002")
