@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from education.models import Article
 from portal import handouts
 from portal.models import AccessLog, Patient
+from portal.reversing import cached_reverse
 
 from . import schedule
 from .checkins import record_check_in
@@ -77,7 +78,7 @@ def today(request):
     cautions = any(step.caution for step in due_steps)
     acknowledged = CautionAcknowledgement.objects.acknowledged_step_ids(plan) if cautions else set()
     # The URL pattern is fixed, so build each step's form actions without a reverse() per step.
-    step_url = reverse("routines:check-step", args=[0]).removesuffix("0/check/")
+    step_url = cached_reverse("routines:check-step", 0).removesuffix("0/check/")
     for step in due_steps:
         step.done = step.pk in ticked
         step.check_url = f"{step_url}{step.pk}/check/"

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 import time_machine
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
+from django.test.utils import CaptureQueriesContext, override_script_prefix
 
 from portal.models import AccessLog
 from routines import schedule
@@ -133,6 +133,19 @@ def test_it_lists_steps_in_the_dermatologists_order_not_the_order_entered(alice_
         assert positions(html) == sorted(positions(html)), url
     for loaded in (Plan.objects.current_for(alice, TODAY), Plan.objects.with_schedule().get(pk=plan.pk)):
         assert [step.title for step in loaded.steps_due_on(TODAY)[schedule.MORNING]] == expected
+
+
+def test_its_links_follow_the_prefix_the_portal_is_served_under(alice_client, alice):
+    """The header's and the today page's links are reversed once per process, but per script prefix."""
+    plan = make_plan(alice, steps=1)
+    step = plan.steps.get()
+    links = ('href="{p}plan/"', 'href="{p}learn/"', 'href="{p}reminders/"', 'action="{p}accounts/logout/"')
+    forms = ('action="{p}skin/"', f'action="{{p}}plan/steps/{step.pk}/check/"')
+    for prefix in ("/", "/clinic/", "/"):
+        with override_script_prefix(prefix):
+            html = alice_client.get("/").content.decode()
+        for expected in links + forms:
+            assert expected.format(p=prefix) in html, (prefix, expected)
 
 
 def test_it_uses_as_many_queries_for_30_steps_as_for_3(db, client):
