@@ -91,6 +91,7 @@ def today(request):
     paused, coming = _holds_for_today(plan, day)
     feeling = SkinCheckIn.objects.feeling_on(patient, day)
     context.update(
+        today_label=_long_date(day),
         feeling=SkinCheckIn.Feeling(feeling).label if feeling else "",
         feelings=[(value, label, value == feeling) for value, label in SkinCheckIn.Feeling.choices],
         paused=paused,
@@ -116,6 +117,11 @@ def _short_date(day: dt.date) -> str:
     sixth of the today page's rendering. The portal's pages are English-only.
     """
     return f"{day:%a} {day.day} {day:%b}"
+
+
+def _long_date(day: dt.date) -> str:
+    """A day as the today page's heading shows it: "Thursday, 3 December" (see `_short_date`)."""
+    return f"{day:%A}, {day.day} {day:%B}"
 
 
 def _holds_for_today(plan: Plan, day: dt.date) -> tuple[list, list]:

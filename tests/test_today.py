@@ -33,6 +33,7 @@ def test_it_shows_todays_steps_by_slot_with_caution_and_wait(alice_client, alice
     assert response.status_code == 200
     html = response.content.decode()
     # Day 0 of the plan: glycolic (offset 0) is due, retinol (offset 1) is not.
+    assert "Wednesday, 10 March · Milia care" in html
     assert "Glycolic Serum" in html and "Keep away from the eyes" in html
     assert "wait 10 minutes" in html
     assert html.index("Morning") < html.index("Exfoliating Cleanser") < html.index("Evening")
