@@ -238,9 +238,10 @@ def handout_context(plan: Plan, *, patient: Patient, today: dt.date) -> dict:
     for step in plan.steps.all():
         step.progress = step.progress_on(today)
     _note_holds(plan, today)
+    slots = _slots(plan.steps_by_slot())
     rows = [
         {"step": step, "cells": [step.pk in due for due in due_on]}
-        for slot, _label, steps in _slots(plan.steps_by_slot())
+        for _slot, _label, steps in slots
         for step in steps
         if step.phase_values() or step.frequency != schedule.AS_NEEDED
     ]
@@ -248,7 +249,7 @@ def handout_context(plan: Plan, *, patient: Patient, today: dt.date) -> dict:
         "plan": plan,
         "patient": patient,
         "printed_on": today,
-        "slots": _slots(plan.steps_by_slot()),
+        "slots": slots,
         "grid_days": grid_days,
         "grid_rows": rows,
         "articles": plan.articles.all(),
