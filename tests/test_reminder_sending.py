@@ -293,7 +293,7 @@ def test_the_scheduler_loop_survives_a_failed_pass(db, monkeypatch):
 
     passes, sleeps = [], []
 
-    def run_pass(self, now, *, plan, send_here, fixed_now=False):
+    def run_pass(self, fixed_now, *, plan, send_here):
         passes.append(plan)
         if len(passes) == 1:
             raise OperationalError("server closed the connection unexpectedly")

@@ -55,14 +55,14 @@ class Command(BaseCommand):
         if now and not once:
             raise CommandError("--now only makes sense with --once.")
         if once:
-            self.run_pass(parse_now(now) if now else timezone.now(), plan=True, send_here=True, fixed_now=bool(now))
+            self.run_pass(parse_now(now) if now else None, plan=True, send_here=True)
             return
         last_planned = None
         while True:
             started = time.monotonic()
             plan = last_planned is None or started - last_planned >= plan_every
             try:
-                self.run_pass(timezone.now(), plan=plan, send_here=False)
+                self.run_pass(None, plan=plan, send_here=False)
             except DatabaseError:
                 # The database is down or restarting: try again next pass. No heartbeat is
                 # written meanwhile, so /healthz reports "stale" if it lasts.
@@ -73,18 +73,20 @@ class Command(BaseCommand):
                     last_planned = started
             time.sleep(max(0.0, interval - (time.monotonic() - started)))
 
-    def run_pass(self, now: dt.datetime, *, plan: bool, send_here: bool, fixed_now: bool = False) -> None:
-        """One pass at instant `now`, computed once by the caller.
+    def run_pass(self, fixed_now: dt.datetime | None, *, plan: bool, send_here: bool) -> None:
+        """One pass: at instant `fixed_now` throughout (`--now`), or None for the clock.
 
-        Sends made here read the clock as they go, so a long backlog never sends
-        past the grace window, unless `fixed_now` (`--now`) makes them act at `now` too.
+        By the clock, planning and the checks use the time the pass began, and
+        sends made here read the clock as they go, so a long backlog never sends
+        past the grace window.
         """
+        now = fixed_now or timezone.now()
         planned = self.plan_ahead(now) if plan else 0
         skipped = self.skip_late(now)
         recovered = self.recover_stuck(now)
         handled = 0
         if send_here:
-            while count := self.send_due(now if fixed_now else None):
+            while count := self.send_due(fixed_now):
                 handled += count
         else:
             while count := self.enqueue_due(now):
