@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 
-from .models import Patient, time_zone_choices
+from .models import Patient
 
 User = get_user_model()
 
@@ -17,7 +17,6 @@ class PatientAdminForm(forms.ModelForm):
     first_name = forms.CharField(max_length=150)
     last_name = forms.CharField(max_length=150)
     email = forms.EmailField(help_text="The patient's portal login and where reminders go.")
-    time_zone = forms.ChoiceField(choices=time_zone_choices, help_text="Reminders follow this zone's clock.")
 
     class Meta:
         model = Patient

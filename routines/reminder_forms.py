@@ -2,13 +2,11 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout, Submit
 from django import forms
 
-from portal.models import Patient, time_zone_choices
+from portal.models import Patient
 
 
 class ReminderPreferencesForm(forms.ModelForm):
     """A patient's own reminder settings. Pausing with no date pauses until turned back on."""
-
-    time_zone = forms.ChoiceField(choices=time_zone_choices, help_text="Reminders follow this zone's clock.")
 
     class Meta:
         model = Patient
