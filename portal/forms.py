@@ -7,7 +7,21 @@ from .models import Patient
 User = get_user_model()
 
 
-class PatientAdminForm(forms.ModelForm):
+class ReminderPauseMixin:
+    """For forms with "Pause" and "Resume on": unticking "Pause" ends the pause, date or no date.
+
+    `Patient.clean` reads a resume date as a pause, so that a date alone pauses;
+    without this, a patient who unticks the box but leaves the date would stay paused.
+    """
+
+    def clean(self):
+        cleaned = super().clean()
+        if "reminders_paused" in self.changed_data and not cleaned.get("reminders_paused"):
+            cleaned["paused_until"] = None
+        return cleaned
+
+
+class PatientAdminForm(ReminderPauseMixin, forms.ModelForm):
     """Registers or edits a patient and their portal login in one form.
 
     A new patient's login has no usable password: they set one through the

@@ -2,10 +2,11 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout, Submit
 from django import forms
 
+from portal.forms import ReminderPauseMixin
 from portal.models import Patient
 
 
-class ReminderPreferencesForm(forms.ModelForm):
+class ReminderPreferencesForm(ReminderPauseMixin, forms.ModelForm):
     """A patient's own reminder settings. Pausing with no date pauses until turned back on."""
 
     class Meta:

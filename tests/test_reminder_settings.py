@@ -68,6 +68,16 @@ def test_it_pauses_until_a_date(alice, client):
 
 
 @time_machine.travel(NOW, tick=False)
+def test_unticking_pause_ends_it_even_with_the_resume_date_left_in(alice, client):
+    type(alice).objects.filter(pk=alice.pk).update(reminders_paused=True, paused_until=dt.date(2027, 3, 10))
+    alice_client = signed_in(client, alice)
+    response = alice_client.post("/reminders/", valid(paused_until="2027-03-10"))  # "Pause" unticked
+    assert response.status_code == 302
+    alice.refresh_from_db()
+    assert (alice.reminders_paused, alice.paused_until) == (False, None)
+
+
+@time_machine.travel(NOW, tick=False)
 def test_it_rejects_bad_input_and_changes_nothing(alice, client):
     alice_client = signed_in(client, alice)
     for bad in (
