@@ -729,6 +729,16 @@ class IrritationFlag(models.Model):
         return f"{self.patient}: {self.reason} ({self.raised_on})"
 
 
+class ReminderQuerySet(models.QuerySet):
+    def back_to_pending(self) -> int:
+        """Make these rows pending again; returns how many.
+
+        The scheduler enqueues them on its next pass if still inside the grace
+        window, and skips them (recorded) otherwise.
+        """
+        return self.update(status=Reminder.Status.PENDING, next_attempt_at=None, enqueued_at=None, claimed_at=None)
+
+
 class Reminder(models.Model):
     """One scheduled message. The unique (plan, slot, local_date, channel)
     constraint is what makes planning idempotent and sending exactly-once."""
@@ -761,6 +771,8 @@ class Reminder(models.Model):
     # When a send task was last enqueued for this row (reminders issue): lets the
     # scheduler enqueue once and re-enqueue only a task that was lost.
     enqueued_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ReminderQuerySet.as_manager()
 
     class Meta:
         ordering = ["-due_at"]

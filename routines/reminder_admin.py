@@ -27,11 +27,7 @@ class ReminderAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Retry failed reminders", permissions=["retry"])
     def retry_failed(self, request, queryset):
-        # Back to pending: the scheduler enqueues it on its next pass if still inside the grace window,
-        # and skips it (recorded) otherwise. Other statuses are left alone.
-        count = queryset.filter(status=Reminder.Status.FAILED).update(
-            status=Reminder.Status.PENDING, next_attempt_at=None, enqueued_at=None, claimed_at=None
-        )
+        count = queryset.filter(status=Reminder.Status.FAILED).back_to_pending()  # other statuses are left alone
         self.message_user(
             request,
             f"{count} failed reminder(s) queued again; any older than the grace window will be skipped.",

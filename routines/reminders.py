@@ -378,7 +378,7 @@ def claim_budget() -> dt.timedelta:
 def release(reminder_ids: list[int]) -> int:
     """Hand claimed, unsent rows back (sending → pending) for the scheduler to enqueue again. Returns how many."""
     ours = Reminder.objects.filter(pk__in=reminder_ids, status=Reminder.Status.SENDING)
-    return retry_when_locked(lambda: ours.update(status=Reminder.Status.PENDING, claimed_at=None, enqueued_at=None))
+    return retry_when_locked(ours.back_to_pending)
 
 
 def claim(reminder_ids: list[int], *, now: dt.datetime) -> list[int]:
