@@ -16,14 +16,14 @@ from . import reminders
 from .calendar import build_calendar
 from .models import Reminder
 from .reminder_forms import ReminderPreferencesForm
-from .views import _get_patient_for_user
+from .views import get_patient_for_user
 
 
 @never_cache
 @login_required
 def preferences(request):
     """The patient's reminder times, zone, channels and pause; the calendar link."""
-    patient = _get_patient_for_user(request)
+    patient = get_patient_for_user(request)
     now = timezone.now()
     form = ReminderPreferencesForm(request.POST or None, instance=patient, today=patient.local_today(now))
     if request.method == "POST":
@@ -53,7 +53,7 @@ def preferences(request):
 @require_POST
 def regenerate_calendar(request):
     """Give the patient a new calendar link; the old one stops working at once."""
-    patient = _get_patient_for_user(request)
+    patient = get_patient_for_user(request)
     patient.calendar_token = new_calendar_token()
     patient.save(update_fields=["calendar_token"])
     AccessLog.objects.record(request, patient=patient, action=AccessLog.CHANGE, what="Calendar link regenerated")

@@ -26,7 +26,7 @@ GRID_DAYS = 14
 WEEK_DAYS = 7
 
 
-def _get_patient_for_user(request) -> Patient:
+def get_patient_for_user(request) -> Patient:
     """The logged-in user's Patient record (loaded with the user, see portal.backends); 404 for staff."""
     try:
         return request.user.patient
@@ -61,7 +61,7 @@ def _slots(by_slot: dict) -> list[tuple[str, str, list]]:
 def today(request):
     if request.user.is_staff:
         return redirect("admin:index")
-    patient = _get_patient_for_user(request)
+    patient = get_patient_for_user(request)
     day = patient.local_today()
     plan = Plan.objects.current_for(patient, day)
     context = {"patient": patient, "today": day, "plan": plan}
@@ -151,7 +151,7 @@ def _note_holds(plan: Plan, day: dt.date) -> None:
 def plan_detail(request):
     if request.user.is_staff:
         return redirect("admin:index")
-    patient = _get_patient_for_user(request)
+    patient = get_patient_for_user(request)
     day = patient.local_today()
     plan = _current_or_upcoming(patient, day, _plans_with_articles())
     context = {"patient": patient, "today": day, "plan": plan}
@@ -210,7 +210,7 @@ def acknowledge_caution(request, step_id):
 @require_POST
 def skin_check_in(request):
     """The patient's answer to "how does your skin feel today?"; back to the today page."""
-    patient = _get_patient_for_user(request)
+    patient = get_patient_for_user(request)
     form = SkinCheckInForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Please choose how your skin feels.")
@@ -274,7 +274,7 @@ def _plan_pdf(request, patient: Patient) -> "handouts.HttpResponse":
 @never_cache
 @login_required
 def plan_print(request):
-    patient = _get_patient_for_user(request)
+    patient = get_patient_for_user(request)
     day = patient.local_today()
     plan = _current_or_upcoming(patient, day, _plans_with_articles())
     if plan is None:
@@ -288,7 +288,7 @@ def plan_print(request):
 @never_cache
 @login_required
 def plan_handout(request):
-    return _plan_pdf(request, _get_patient_for_user(request))
+    return _plan_pdf(request, get_patient_for_user(request))
 
 
 @never_cache
