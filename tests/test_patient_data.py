@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from portal.models import AccessLog, Patient
 from routines import schedule
-from routines.models import PlanPhase, Reminder, StepCheck
+from routines.models import CautionAcknowledgement, PlanPhase, Reminder, StepCheck
 from tests.test_routines_support import TODAY, make_plan
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +44,23 @@ def test_it_exports_ticks_and_ramp_up_phases_of_the_plan_steps(alice, bob, tmp_p
     assert [(c["step"], c["local_date"]) for c in record["plans.steps.checks"]] == [(step.pk, TODAY.isoformat())]
     assert [(p["step"], p["days"]) for p in record["plans.steps.phases"]] == [(step.pk, 14)]
     assert len(record["plans.steps"]) == 2
+
+
+def test_it_exports_rows_that_point_at_the_patient_and_a_plan_once(alice, tmp_path):
+    """Reminders and caution acknowledgements hang off the patient and off a plan (or its step)."""
+    plan = make_plan(alice, steps=1)
+    step = plan.steps.get()
+    Reminder.objects.create(
+        patient=alice, plan=plan, slot="morning", local_date=TODAY, due_at=timezone.now(), channel="email"
+    )
+    CautionAcknowledgement.objects.create(patient=alice, step=step, plan_version=1, caution="Not near the eyes")
+    out = tmp_path / "alice.json"
+    call_command("export_patient", alice.chart_number, output=str(out), stdout=open(os.devnull, "w"))
+    record = json.loads(out.read_text())
+    assert len(record["reminders"]) == 1 and len(record["caution_acknowledgements"]) == 1
+    everywhere = [row for rows in record.values() if isinstance(rows, list) for row in rows]
+    assert sum(row["model"] == "routines.reminder" for row in everywhere) == 1
+    assert sum(row["model"] == "routines.cautionacknowledgement" for row in everywhere) == 1
 
 
 def test_it_refuses_an_unknown_chart_number(db):

@@ -30,27 +30,32 @@ def patient_record(patient: Patient) -> dict:
     record["patient"].pop("calendar_token", None)
     # Clinical rows (plans, their steps, the steps' ticks and phases, reminders, ...) from
     # whichever apps hold them, however deep: a tick hangs off a step, which hangs off a plan.
-    for relation in Patient._meta.related_objects:
+    listed = ("invitations", "access_logs")
+    direct = [r for r in Patient._meta.related_objects if r.one_to_many and r.get_accessor_name() not in listed]
+    held = {relation.related_model for relation in direct}
+    for relation in direct:
         name = relation.get_accessor_name()
-        if name in ("invitations", "access_logs") or not relation.one_to_many:
-            continue
         children = getattr(patient, name).all()
         record[name] = rows(children)
-        _add_descendants(record, name, relation.related_model, children)
+        _add_descendants(record, name, relation.related_model, children, held)
     return record
 
 
-def _add_descendants(record: dict, name: str, model, queryset, depth: int = 1) -> None:
-    """Add the rows pointing at `queryset` (one-to-many, any depth) under dotted keys like "plans.steps.checks"."""
+def _add_descendants(record: dict, name: str, model, queryset, held: set, depth: int = 1) -> None:
+    """Add the rows pointing at `queryset` (one-to-many, any depth) under dotted keys like "plans.steps.checks".
+
+    Models in `held` point at the patient too and are listed on their own (reminders, acknowledgements): skipped.
+    """
     if depth > 5:  # the clinical models nest three deep; a guard against a future cycle
         return
     for relation in model._meta.related_objects:
-        if not relation.one_to_many or relation.related_model._meta.app_label == "auditlog":
+        related = relation.related_model
+        if not relation.one_to_many or related in held or related._meta.app_label == "auditlog":
             continue
         key = f"{name}.{relation.get_accessor_name()}"
-        children = relation.related_model.objects.filter(**{f"{relation.field.name}__in": queryset})
+        children = related.objects.filter(**{f"{relation.field.name}__in": queryset})
         record[key] = rows(children)
-        _add_descendants(record, key, relation.related_model, children, depth + 1)
+        _add_descendants(record, key, related, children, held, depth + 1)
 
 
 class Command(BaseCommand):
