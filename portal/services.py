@@ -61,9 +61,9 @@ def anonymise_patient(*, patient: Patient) -> Patient:
     Reminder.objects.filter(patient=patient).exclude(last_error="").update(last_error="(removed with the patient)")
     # Admin views logged before the log used ids named the record ("Admin patient: Alice Smith (C-1001)").
     # The rows stay (append-only for everyone else); only the name goes.
-    for row in AccessLog.objects.filter(patient=patient, what__startswith="Admin ", what__contains=": "):
-        kind = row.what.split(": ", 1)[0]
-        AccessLog.objects.filter(pk=row.pk).update(what=f"{kind}: (removed with the patient)")
+    named = AccessLog.objects.filter(patient=patient, what__startswith="Admin ", what__contains=": ")
+    for kind in {what.split(": ", 1)[0] for what in named.values_list("what", flat=True)}:  # one UPDATE per kind
+        named.filter(what__startswith=f"{kind}: ").update(what=f"{kind}: (removed with the patient)")
     for model in (AccessAttempt, AccessFailureLog, LoginLog):
         for login in old_logins:
             model.objects.filter(username__iexact=login).delete()
