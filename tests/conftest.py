@@ -68,6 +68,11 @@ def desk_client(client, desk):
     return client
 
 
+# A fixed instant for rate-limit tests: django-ratelimit's windows start at a point in the hour
+# that depends on the key, so a test on the real clock could straddle one and see its count reset.
+RATE_WINDOW_SAFE = "2027-03-10T17:00:00Z"
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate-limit counters live in the cache; each test starts with none."""

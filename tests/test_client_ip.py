@@ -1,9 +1,11 @@
 """Which address lockout, rate limits and the access log see, with and without a reverse proxy."""
 
 import pytest
+import time_machine
 
 from portal.client_ip import client_ip
 from portal.models import AccessLog
+from tests.conftest import RATE_WINDOW_SAFE
 from tests.test_routines_support import make_plan
 
 
@@ -25,6 +27,7 @@ def test_it_takes_the_address_the_outermost_trusted_proxy_saw(rf, settings, prox
     assert client_ip(request) == expected
 
 
+@time_machine.travel(RATE_WINDOW_SAFE, tick=False)
 def test_it_logs_and_rate_limits_by_the_client_behind_the_proxy(client, alice, settings):
     settings.TRUSTED_PROXY_COUNT = 1
     settings.RATELIMIT_ACCOUNT_PAGES = "2/h"
