@@ -7,7 +7,15 @@ from django.test.utils import CaptureQueriesContext, override_script_prefix
 
 from portal.models import AccessLog
 from routines import schedule
-from routines.models import Plan, PlanStep, StepCheck
+from routines.models import (
+    CautionAcknowledgement,
+    Plan,
+    PlanStep,
+    Procedure,
+    ProcedureType,
+    SkinCheckIn,
+    StepCheck,
+)
 from routines.services import assign_routine
 from tests.conftest import make_patient
 from tests.test_routines_support import NOON_UTC, TODAY, make_plan, milia_template
@@ -53,6 +61,36 @@ def test_it_counts_ticks_done_today(alice_client, alice):
         StepCheck.objects.create(step=step, local_date=TODAY)
     StepCheck.objects.create(step=plan.steps.first(), local_date=TODAY - dt.timedelta(1))
     assert "3 of 5" in alice_client.get("/").content.decode()
+
+
+def test_it_shows_only_this_patients_ticks_acknowledgements_check_in_and_pauses_of_today(
+    alice_client, alice, bob, derm
+):
+    """The today page reads these in hand-written SQL: another patient's rows and other days never leak in."""
+    template = milia_template()
+    mine = assign_routine(patient=alice, template=template, start_date=TODAY, assigned_by=derm)
+    theirs = assign_routine(patient=bob, template=template, start_date=TODAY, assigned_by=derm)
+    StepCheck.objects.bulk_create(StepCheck(step=step, local_date=TODAY) for step in theirs.steps.all())
+    StepCheck.objects.bulk_create(StepCheck(step=s, local_date=TODAY - dt.timedelta(1)) for s in mine.steps.all())
+    for step in theirs.steps.exclude(caution=""):
+        CautionAcknowledgement.objects.create(patient=bob, step=step, plan_version=1, caution=step.caution)
+    for step in mine.steps.exclude(caution=""):  # an earlier version of alice's plan
+        CautionAcknowledgement.objects.create(patient=alice, step=step, plan_version=0, caution=step.caution)
+    SkinCheckIn.objects.create(patient=bob, local_date=TODAY, feeling=SkinCheckIn.Feeling.RED_AND_SORE)
+    SkinCheckIn.objects.create(patient=alice, local_date=TODAY - dt.timedelta(1), feeling=SkinCheckIn.Feeling.DRY)
+    peel = ProcedureType.objects.create(name="Chemical peel", stops_categories="retinoid", days_before=1, days_after=1)
+    Procedure.objects.create(patient=bob, type=peel, date=TODAY + dt.timedelta(3))
+
+    html = alice_client.get("/").content.decode()
+    assert "0 of 3" in html
+    assert html.count("I understand") == 1  # the glycolic serum's caution, still to acknowledge
+    assert "You said" not in html and "One tap tells your dermatologist" in html
+    assert "Paused today" not in html and "Coming up: a pause" not in html
+
+    alice_client.force_login(bob.user)
+    bob_html = alice_client.get("/").content.decode()
+    assert "3 of 3" in bob_html and "I understand" not in bob_html
+    assert "You said: <strong>red and sore</strong>" in bob_html and "Coming up: a pause" in bob_html
 
 
 def test_it_follows_the_latest_started_of_the_running_plans(alice_client, alice):
