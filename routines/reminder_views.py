@@ -29,7 +29,8 @@ def preferences(request):
     if request.method == "POST":
         if form.is_valid():
             form.save()
-            reminders.replan_patient(patient=patient, now=now)
+            if form.has_changed():  # as in the admin: only a real change re-plans
+                reminders.replan_patient(patient=patient, now=now)
             AccessLog.objects.record(request, patient=patient, action=AccessLog.CHANGE, what="Reminder settings")
             messages.success(request, "Your reminder settings are saved.")
             return redirect("reminders:settings")

@@ -59,6 +59,18 @@ def test_it_saves_and_replans(alice, client):
 
 
 @time_machine.travel(NOW, tick=False)
+def test_it_keeps_the_planned_reminders_when_nothing_changed(alice, client):
+    alice_client = signed_in(client, alice)
+    make_plan(alice)
+    alice_client.post("/reminders/", valid())
+    planned = set(Reminder.objects.values_list("pk", "due_at"))
+    assert planned
+    response = alice_client.post("/reminders/", valid())
+    assert response.status_code == 302
+    assert set(Reminder.objects.values_list("pk", "due_at")) == planned
+
+
+@time_machine.travel(NOW, tick=False)
 def test_it_pauses_until_a_date(alice, client):
     alice_client = signed_in(client, alice)
     response = alice_client.post("/reminders/", valid(paused_until="2027-03-10"))
