@@ -1,10 +1,5 @@
-import functools
-
 from django.conf import settings
-from django.contrib import admin
 from django.contrib.admin import AdminSite, ModelAdmin
-from django.contrib.auth.views import redirect_to_login
-from django.urls import reverse
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 
 
@@ -33,23 +28,6 @@ class PortalAdminSite(OTPAdminSite):
         if settings.STAFF_2FA_REQUIRED:
             return super().has_permission(request)
         return AdminSite.has_permission(self, request)
-
-
-def staff_two_factor(view):
-    """Let staff into `view` only as the admin would: with a TOTP code when STAFF_2FA_REQUIRED is on.
-
-    For staff pages outside the admin, such as handouts (a password alone also
-    opens /accounts/login/). Non-staff users go on to the view's own
-    permission check.
-    """
-
-    @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if request.user.is_staff and not admin.site.has_permission(request):
-            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 class ReadOnlyAdmin(ModelAdmin):

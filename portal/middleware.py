@@ -4,13 +4,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.urls import reverse
 
 SESSION_STARTED = "staff_session_started"
 SESSION_SEEN = "staff_session_seen"
 
 
 class StaffSessionPolicyMiddleware:
-    """Ends a staff session after STAFF_SESSION_IDLE_SECONDS idle or STAFF_SESSION_MAX_SECONDS in all.
+    """Ends a staff session after STAFF_SESSION_IDLE_SECONDS idle or STAFF_SESSION_MAX_SECONDS in all,
+    and with STAFF_2FA_REQUIRED on, keeps staff without a TOTP code out of every page.
 
     Front-desk computers are shared, so a forgotten admin tab must not stay
     open. Patients are not affected: their expiry is set at login (see LoginView).
@@ -31,3 +33,19 @@ class StaffSessionPolicyMiddleware:
                 return redirect_to_login(request.get_full_path())
             request.session[SESSION_SEEN] = now
         return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        """Send staff who logged in with a password alone to the admin's login for their TOTP code.
+
+        The portal's login page (/accounts/login/) takes a password only, so with STAFF_2FA_REQUIRED
+        on, this is checked once here for every page staff can reach (handouts, article previews,
+        whatever comes next). The admin checks it itself (`PortalAdminSite.has_permission`) and
+        serves the login that asks for the code; logging out needs no code.
+        """
+        user = request.user
+        if not (settings.STAFF_2FA_REQUIRED and user.is_authenticated and user.is_staff) or user.is_verified():
+            return None
+        match = request.resolver_match
+        if "admin" in match.namespaces or match.view_name == "logout":
+            return None
+        return redirect_to_login(request.get_full_path(), reverse("admin:login"))

@@ -1,7 +1,9 @@
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from education.models import Article
 from tests.conftest import PASSWORD
+from tests.test_education_access import make_article
 
 
 def current_code(device):
@@ -60,3 +62,17 @@ def test_it_asks_staff_for_the_totp_code_before_printing_patient_handouts(client
 def test_it_still_refuses_staff_handouts_to_patients_when_2fa_is_required(alice_client, bob, settings):
     settings.STAFF_2FA_REQUIRED = True
     assert alice_client.get(f"/handouts/patients/{bob.pk}/plan.pdf").status_code == 403
+    assert alice_client.get("/reminders/").status_code == 200  # patients never need a code
+
+
+def test_it_asks_for_the_code_on_every_staff_page_outside_the_admin_too(client, derm, settings):
+    settings.STAFF_2FA_REQUIRED = True
+    make_article("draft-one", status=Article.Status.DRAFT)
+    client.post("/accounts/login/", {"username": "dana", "password": PASSWORD})
+    for path in ("/learn/draft-one/", "/learn/", "/"):
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert response["Location"].startswith("/admin/login/?next="), path
+    assert client.get("/admin/login/").status_code == 200
+    assert client.post("/accounts/logout/").status_code == 302
+    assert "_auth_user_id" not in client.session
