@@ -52,19 +52,22 @@ def adherence(plans, *, today: dt.date, days: int) -> Adherence:
     """Ticks over due steps on the `days` complete local days before `today`.
 
     Today is left out: a morning is not "missed" at breakfast. Paused plans
-    are left out; ended plans count up to their end date.
+    are left out; ended plans count up to their end date. On a day two plans
+    cover (a routine re-assigned the day it started), only the one the today
+    page showed counts (`Plan.latest_started`).
     """
-    first = today - dt.timedelta(days=days)
+    plans = [plan for plan in plans if plan.status != Plan.Status.PAUSED]
+    ticked = {
+        (check.step_id, check.local_date) for plan in plans for step in plan.steps.all() for check in step.checks.all()
+    }
     done = due = 0
-    for plan in plans:
-        if plan.status == Plan.Status.PAUSED:
+    for day in (today - dt.timedelta(days=n) for n in range(days, 0, -1)):
+        plan = Plan.latest_started(plan for plan in plans if plan.covers(day))
+        if plan is None:
             continue
-        ticked = {(check.step_id, check.local_date) for step in plan.steps.all() for check in step.checks.all()}
-        for n in range(days):
-            day = first + dt.timedelta(days=n)
-            for steps in plan.steps_scheduled_on(day).values():
-                due += len(steps)
-                done += sum((step.pk, day) in ticked for step in steps)
+        for steps in plan.steps_scheduled_on(day).values():
+            due += len(steps)
+            done += sum((step.pk, day) in ticked for step in steps)
     return Adherence(done=done, due=due)
 
 

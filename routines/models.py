@@ -1,4 +1,5 @@
 import datetime as dt
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -240,8 +241,7 @@ class PlanQuerySet(models.QuerySet):
         # started by then (normally one row): the open end date's OR, and an ORDER BY to pick the latest,
         # cost more to build in SQL than the rows they would leave out.
         candidates = self.filter(patient=patient, status=Plan.Status.ACTIVE, start_date__lte=day).order_by()
-        running = (candidate for candidate in candidates if candidate.is_running_on(day))
-        plan = max(running, key=lambda candidate: (candidate.start_date, candidate.pk), default=None)
+        plan = Plan.latest_started(candidate for candidate in candidates if candidate.is_running_on(day))
         if plan is not None:
             # The steps through the prefetch machinery, so `plan.steps.all()` reads them everywhere; their
             # phases, and whether the patient has any procedure at all, in SQL (see `_first_column`): the
@@ -328,11 +328,16 @@ class Plan(models.Model):
         return clash.message() if clash else ""
 
     def is_running_on(self, day: dt.date) -> bool:
-        return (
-            self.status == self.Status.ACTIVE
-            and self.start_date <= day
-            and (self.end_date is None or day <= self.end_date)
-        )
+        return self.status == self.Status.ACTIVE and self.covers(day)
+
+    def covers(self, day: dt.date) -> bool:
+        """Whether `day` is within the plan's dates, whatever its status."""
+        return self.start_date <= day and (self.end_date is None or day <= self.end_date)
+
+    @staticmethod
+    def latest_started(plans: Iterable["Plan"]) -> "Plan | None":
+        """The plan a patient follows when several cover a day: the latest started, then the newest."""
+        return max(plans, key=lambda plan: (plan.start_date, plan.pk), default=None)
 
     def steps_due_on(self, day: dt.date) -> dict:
         """Return {slot: [PlanStep]} due on local date `day`; empty lists unless running.

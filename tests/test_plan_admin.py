@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from portal.models import AccessLog, Patient
 from routines import schedule
 from routines.models import Plan, PlanStep, StepCheck
+from routines.services import assign_routine
 from tests.conftest import make_patient
 from tests.test_routines_support import NOON_UTC, TODAY, make_plan, milia_template, step_form_values
 
@@ -193,6 +194,22 @@ def test_it_shows_adherence_and_last_check_in(derm_client, alice, bob):
     assert "March 9, 2027" in page or "2027-03-09" in page
     detail = derm_client.get(f"/admin/portal/patient/{alice.pk}/change/").content.decode()
     assert "50% (7/14)" in detail
+
+
+def test_it_counts_a_day_once_when_a_routine_was_reassigned_the_day_it_started(derm_client, alice, derm):
+    start = TODAY - dt.timedelta(3)
+    template = milia_template()
+    first = assign_routine(patient=alice, template=template, start_date=start, assigned_by=derm)
+    again = assign_routine(patient=alice, template=template, start_date=start, assigned_by=derm)
+    first.refresh_from_db()
+    assert (first.status, first.end_date) == (Plan.Status.ENDED, start)  # both cover the start day
+    due = 0
+    for day in (start + dt.timedelta(n) for n in range(3)):
+        steps = [step for slot in again.steps_scheduled_on(day).values() for step in slot]
+        StepCheck.objects.bulk_create(StepCheck(step=step, local_date=day) for step in steps)
+        due += len(steps)
+    page = derm_client.get(f"/admin/portal/patient/{alice.pk}/change/").content.decode()
+    assert page.count(f"100% ({due}/{due})") == 2  # 7 and 30 days: the ended plan's start day is not counted again
 
 
 def test_it_lists_adherence_in_as_many_queries_for_five_patients_as_for_two(derm_client, alice, bob):
