@@ -389,9 +389,12 @@ class TemplateStepAdmin(StepAdmin):
 
 
 @admin.register(PlanStep)
-class PlanStepAdmin(StepAdmin):
+class PlanStepAdmin(AccessLoggedAdminMixin, StepAdmin):
     parent_field = "plan"
     inlines = [PlanPhaseInline]
+
+    def patient_of(self, step):
+        return step.plan.patient
 
     def save_related(self, request, form, formsets, change):
         """Editing a plan's step or its phases raises the plan's version, as on the plan page."""

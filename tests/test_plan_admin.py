@@ -182,6 +182,12 @@ def test_it_logs_staff_viewing_a_plan(derm_client, alice):
     assert AccessLog.objects.filter(patient=alice, action=AccessLog.VIEW, what__startswith="Admin plan #").exists()
 
 
+def test_it_logs_staff_opening_one_step_of_a_plan(derm_client, alice):
+    step = make_plan(alice).steps.first()
+    assert derm_client.get(f"/admin/routines/planstep/{step.pk}/change/").status_code == 200
+    assert AccessLog.objects.filter(patient=alice, action=AccessLog.VIEW, what=f"Admin plan step #{step.pk}").exists()
+
+
 def test_it_shows_adherence_and_last_check_in(derm_client, alice, bob):
     plan = make_plan(alice, steps=2, start=TODAY - dt.timedelta(10))  # one morning and one evening step, daily
     morning, evening = plan.steps.all()
