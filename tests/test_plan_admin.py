@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from portal.models import AccessLog, Patient
 from routines import schedule
-from routines.models import Plan, PlanStep, StepCheck
+from routines.models import Plan, PlanStep, RoutineTemplate, StepCheck
 from routines.services import assign_routine
 from tests.conftest import make_patient
 from tests.test_routines_support import NOON_UTC, TODAY, make_plan, milia_template, step_form_values
@@ -174,6 +174,15 @@ def test_it_lets_front_desk_view_but_not_change_or_assign_plans(desk_client, ali
     assert desk_client.post(url, {"template": milia_template().pk, "start_date": "2027-03-10"}).status_code == 403
     page = desk_client.get(f"/admin/portal/patient/{alice.pk}/change/").content.decode()
     assert "Assign a routine" not in page and "Print plan" in page and "Print invitation" in page
+
+
+def test_it_lets_front_desk_view_but_not_change_or_add_templates(desk_client):
+    template = milia_template()
+    url = f"/admin/routines/routinetemplate/{template.pk}/change/"
+    assert desk_client.get(url).status_code == 200
+    assert desk_client.post(url, {"name": "Renamed", "description": ""}).status_code == 403
+    assert desk_client.post("/admin/routines/routinetemplate/add/", {"name": "New"}).status_code == 403
+    assert RoutineTemplate.objects.get().name == "Milia care"
 
 
 def test_it_logs_staff_viewing_a_plan(derm_client, alice):

@@ -4,8 +4,9 @@ import pytest
 import time_machine
 from pypdf import PdfReader
 
-from portal.models import AccessLog
+from portal.models import AccessLog, Invitation
 from routines.services import assign_routine
+from tests.test_phases import _phase_post
 from tests.test_routines_support import NOON_UTC, TODAY, make_plan, milia_template
 
 
@@ -30,10 +31,24 @@ def test_it_prints_the_patients_own_plan_as_pdf(alice_client, alice, derm):
     assert AccessLog.objects.filter(patient=alice, action=AccessLog.PRINT, user=alice.user).count() == 1
 
 
-def test_it_shows_the_new_version_on_the_handout_after_a_step_edit(alice_client, alice):
+def test_it_shows_the_new_version_on_the_handouts_after_a_step_edit_in_the_admin(client, alice, derm, desk):
     plan = make_plan(alice)
-    plan.bump_version()
-    assert "version 2" in _pdf_text(alice_client.get("/plan/handout.pdf"))
+    step = plan.ordered_steps()[0]
+    client.force_login(derm)
+    data = {**_phase_post(step, []), "instructions": "Two pumps, not three"}
+    assert client.post(f"/admin/routines/planstep/{step.pk}/change/", data).status_code == 302
+    client.force_login(desk)
+    text = _pdf_text(client.get(f"/handouts/patients/{alice.pk}/plan.pdf"))
+    assert "version 2" in text and "Two pumps, not three" in text
+    client.force_login(alice.user)
+    assert "version 2" in _pdf_text(client.get("/plan/handout.pdf"))
+
+
+def test_it_lets_front_desk_print_the_invitation_letter_and_logs_it(desk_client, alice):
+    text = _pdf_text(desk_client.get(f"/handouts/patients/{alice.pk}/invite.pdf"))
+    invitation = Invitation.objects.get(patient=alice)
+    assert "Alice" in text and f"/accounts/activate/{invitation.token}/" in text.replace("\n", "")
+    assert AccessLog.objects.filter(patient=alice, action=AccessLog.PRINT, what="Portal invitation letter").exists()
 
 
 def test_it_lets_front_desk_and_dermatologists_print_a_patients_plan(client, desk, derm, alice):
