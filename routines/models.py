@@ -295,6 +295,25 @@ class Plan(models.Model):
         super().clean()
         if self.end_date and self.start_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": "The end date cannot be before the start date."})
+        clash = self.active_overlap()
+        if clash is not None:
+            dates = f"from {clash.start_date.day} {clash.start_date:%B %Y}"
+            dates += f" to {clash.end_date.day} {clash.end_date:%B %Y}" if clash.end_date else ", with no end date"
+            raise ValidationError(
+                f"This patient already has an active plan on some of these dates: “{clash.name}”, {dates}. "
+                "A patient follows one plan at a time (and would get reminders from both): "
+                "end that plan, or change these dates."
+            )
+
+    def active_overlap(self) -> "Plan | None":
+        """Another active plan of the patient sharing a date with this one if this one is active, else None."""
+        if self.status != self.Status.ACTIVE or self.patient_id is None or self.start_date is None:
+            return None
+        others = Plan.objects.filter(patient_id=self.patient_id, status=self.Status.ACTIVE).exclude(pk=self.pk)
+        others = others.filter(Q(end_date__isnull=True) | Q(end_date__gte=self.start_date))
+        if self.end_date is not None:
+            others = others.filter(start_date__lte=self.end_date)
+        return others.order_by("start_date").first()
 
     @staticmethod
     def schedule_prefetches(prefix: str = "") -> list:

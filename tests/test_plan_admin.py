@@ -163,6 +163,24 @@ def test_it_saves_chosen_weekdays_from_checkboxes(derm_client, alice):
     assert step.weekdays == "024" and step.frequency_text == "Mon, Wed, Fri mornings"
 
 
+def test_it_refuses_a_second_active_plan_on_the_same_dates(derm_client, alice):
+    current = make_plan(alice, start=TODAY - dt.timedelta(10))
+    old = make_plan(alice, start=TODAY - dt.timedelta(40), status=Plan.Status.ENDED)
+    old.end_date = TODAY - dt.timedelta(11)
+    old.save()
+    url = f"/admin/routines/plan/{old.pk}/change/"
+    overlapping = _plan_post(old, [], status=Plan.Status.ACTIVE, end_date="")
+    response = derm_client.post(url, overlapping)
+    assert response.status_code == 200
+    assert f"“{current.name}”, from 28 February 2027, with no end date" in response.content.decode()
+    old.refresh_from_db()
+    assert (old.status, old.version) == (Plan.Status.ENDED, 1)
+    before = _plan_post(old, [], status=Plan.Status.ACTIVE)  # its own dates, all before the current plan
+    assert derm_client.post(url, before).status_code == 302
+    old.refresh_from_db()
+    assert old.status == Plan.Status.ACTIVE
+
+
 def test_it_lets_front_desk_view_but_not_change_or_assign_plans(desk_client, alice):
     plan = make_plan(alice)
     assert desk_client.get(f"/admin/routines/plan/{plan.pk}/change/").status_code == 200
