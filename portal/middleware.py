@@ -40,12 +40,13 @@ class StaffSessionPolicyMiddleware:
         The portal's login page (/accounts/login/) takes a password only, so with STAFF_2FA_REQUIRED
         on, this is checked once here for every page staff can reach (handouts, article previews,
         whatever comes next). The admin checks it itself (`PortalAdminSite.has_permission`) and
-        serves the login that asks for the code; logging out needs no code.
+        serves the login that asks for the code. Logging out, or signing in as someone else on a
+        shared front-desk computer, needs no code.
         """
         user = request.user
         if not (settings.STAFF_2FA_REQUIRED and user.is_authenticated and user.is_staff) or user.is_verified():
             return None
         match = request.resolver_match
-        if "admin" in match.namespaces or match.view_name == "logout":
+        if "admin" in match.namespaces or match.view_name in ("login", "logout"):
             return None
         return redirect_to_login(request.get_full_path(), reverse("admin:login"))

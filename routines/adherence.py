@@ -53,8 +53,8 @@ def adherence(plans, *, today: dt.date, days: int) -> Adherence:
 
     Today is left out: a morning is not "missed" at breakfast. Paused plans
     are left out; ended plans count up to their end date. On a day two plans
-    cover (a routine re-assigned the day it started), only the one the today
-    page showed counts (`Plan.latest_started`).
+    cover (a routine re-assigned the day it started, or replaced before it
+    began), only the one the patient followed counts (`Plan.followed`).
     """
     plans = [plan for plan in plans if plan.status != Plan.Status.PAUSED]
     ticked = {
@@ -62,7 +62,7 @@ def adherence(plans, *, today: dt.date, days: int) -> Adherence:
     }
     done = due = 0
     for day in (today - dt.timedelta(days=n) for n in range(days, 0, -1)):
-        plan = Plan.latest_started(plan for plan in plans if plan.covers(day))
+        plan = Plan.followed(plan for plan in plans if plan.covers(day))
         if plan is None:
             continue
         for steps in plan.steps_scheduled_on(day).values():

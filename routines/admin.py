@@ -10,7 +10,16 @@ from portal.audit import AccessLoggedAdminMixin
 from portal.models import AccessLog
 
 from . import schedule
-from .forms import PHASE_FIELDS, STEP_FIELDS, PhaseForm, PhaseFormSet, ProcedureTypeForm, StepForm, StepFormSet
+from .forms import (
+    PHASE_FIELDS,
+    STEP_FIELDS,
+    PhaseForm,
+    PhaseFormSet,
+    PlanForm,
+    ProcedureTypeForm,
+    StepForm,
+    StepFormSet,
+)
 from .models import (
     CautionAcknowledgement,
     ConflictRule,
@@ -180,6 +189,7 @@ class PlanStepInline(RampUpSummary, admin.StackedInline):
 
 @admin.register(Plan)
 class PlanAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
+    form = PlanForm
     list_display = ["name", "patient", "status", "start_date", "end_date", "version", "assigned_by"]
     list_filter = ["status", "template"]
     list_select_related = ["patient__user", "assigned_by"]

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from education.models import Article
 
 from . import conflicts, schedule
-from .models import ConflictRule, PlanPhase, PlanStep, ProcedureType, Product, RoutineTemplate, SkinCheckIn
+from .models import ConflictRule, Plan, PlanPhase, PlanStep, ProcedureType, Product, RoutineTemplate, SkinCheckIn
 
 STEP_FIELDS = [
     "slot",
@@ -106,6 +106,33 @@ class PhaseFormSet(forms.BaseInlineFormSet):
         error = step.parent.conflict_error(items)
         if error:
             raise ValidationError(error, code="conflict")
+
+
+class PlanForm(forms.ModelForm):
+    """The admin's plan form: refuses a second active plan on the same dates (`Plan.overlap_error`).
+
+    Checked only when the plan is added or its patient, status or dates change, so plans that
+    overlapped before this rule existed can still have their steps corrected.
+    """
+
+    DATE_FIELDS = ("status", "start_date", "end_date")
+
+    def clean(self):
+        cleaned = super().clean()
+        changed = {"patient", *self.DATE_FIELDS}.intersection(self.changed_data)
+        if self.errors or (self.instance.pk is not None and not changed):
+            return cleaned
+        # The instance takes the new values only after clean(): check a copy with them.
+        patient = cleaned.get("patient")
+        plan = Plan(
+            pk=self.instance.pk,
+            patient_id=patient.pk if patient else self.instance.patient_id,
+            **{name: cleaned.get(name, getattr(self.instance, name)) for name in self.DATE_FIELDS},
+        )
+        error = plan.overlap_error()
+        if error:
+            raise ValidationError(error, code="overlap")
+        return cleaned
 
 
 class ProcedureTypeForm(forms.ModelForm):

@@ -241,7 +241,7 @@ class PlanQuerySet(models.QuerySet):
         # started by then (normally one row): the open end date's OR, and an ORDER BY to pick the latest,
         # cost more to build in SQL than the rows they would leave out.
         candidates = self.filter(patient=patient, status=Plan.Status.ACTIVE, start_date__lte=day).order_by()
-        plan = Plan.latest_started(candidate for candidate in candidates if candidate.is_running_on(day))
+        plan = Plan.followed(candidate for candidate in candidates if candidate.is_running_on(day))
         if plan is not None:
             # The steps through the prefetch machinery, so `plan.steps.all()` reads them everywhere; their
             # phases, and whether the patient has any procedure at all, in SQL (see `_first_column`): the
@@ -295,15 +295,23 @@ class Plan(models.Model):
         super().clean()
         if self.end_date and self.start_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": "The end date cannot be before the start date."})
+
+    def overlap_error(self) -> str:
+        """The admin's message if this plan is active and shares a date with another active plan of the patient.
+
+        A patient follows one plan at a time: the today page would show one of them and reminders
+        would come from both. ("" if there is no such plan.)
+        """
         clash = self.active_overlap()
-        if clash is not None:
-            dates = f"from {clash.start_date.day} {clash.start_date:%B %Y}"
-            dates += f" to {clash.end_date.day} {clash.end_date:%B %Y}" if clash.end_date else ", with no end date"
-            raise ValidationError(
-                f"This patient already has an active plan on some of these dates: “{clash.name}”, {dates}. "
-                "A patient follows one plan at a time (and would get reminders from both): "
-                "end that plan, or change these dates."
-            )
+        if clash is None:
+            return ""
+        dates = f"from {clash.start_date.day} {clash.start_date:%B %Y}"
+        dates += f" to {clash.end_date.day} {clash.end_date:%B %Y}" if clash.end_date else ", with no end date"
+        return (
+            f"This patient already has an active plan on some of these dates: “{clash.name}”, {dates}. "
+            "A patient follows one plan at a time (and would get reminders from both): "
+            "end that plan, or change these dates."
+        )
 
     def active_overlap(self) -> "Plan | None":
         """Another active plan of the patient sharing a date with this one if this one is active, else None."""
@@ -354,9 +362,18 @@ class Plan(models.Model):
         return self.start_date <= day and (self.end_date is None or day <= self.end_date)
 
     @staticmethod
-    def latest_started(plans: Iterable["Plan"]) -> "Plan | None":
-        """The plan a patient follows when several cover a day: the latest started, then the newest."""
-        return max(plans, key=lambda plan: (plan.start_date, plan.pk), default=None)
+    def followed(plans: Iterable["Plan"]) -> "Plan | None":
+        """Of several plans covering one day, the one the patient followed on it (None if there are none).
+
+        An active one, the latest started as the today page picks (`current_for`); else the newest
+        assigned: assigning a routine ends the patient's older plans before the new one starts, so an
+        older plan still covering that day was replaced before it ever ran on it.
+        """
+        plans = list(plans)
+        active = [plan for plan in plans if plan.status == Plan.Status.ACTIVE]
+        if active:
+            return max(active, key=lambda plan: (plan.start_date, plan.pk))
+        return max(plans, key=lambda plan: plan.pk, default=None)
 
     def steps_due_on(self, day: dt.date) -> dict:
         """Return {slot: [PlanStep]} due on local date `day`; empty lists unless running.

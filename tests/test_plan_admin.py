@@ -181,6 +181,15 @@ def test_it_refuses_a_second_active_plan_on_the_same_dates(derm_client, alice):
     assert old.status == Plan.Status.ACTIVE
 
 
+def test_it_still_saves_step_edits_on_plans_that_overlapped_before_that_rule(derm_client, alice):
+    make_plan(alice, start=TODAY - dt.timedelta(20))
+    current = make_plan(alice, start=TODAY - dt.timedelta(10))
+    data = _plan_post(current, [(step, {"instructions": "Corrected"}) for step in current.steps.all()[:1]])
+    data["initial-start_date"] = data["start_date"]  # as the browser posts it: the date has a callable default
+    assert derm_client.post(f"/admin/routines/plan/{current.pk}/change/", data).status_code == 302
+    assert current.steps.filter(instructions="Corrected").exists()
+
+
 def test_it_lets_front_desk_view_but_not_change_or_assign_plans(desk_client, alice):
     plan = make_plan(alice)
     assert desk_client.get(f"/admin/routines/plan/{plan.pk}/change/").status_code == 200
@@ -243,6 +252,29 @@ def test_it_counts_a_day_once_when_a_routine_was_reassigned_the_day_it_started(d
         due += len(steps)
     page = derm_client.get(f"/admin/portal/patient/{alice.pk}/change/").content.decode()
     assert page.count(f"100% ({due}/{due})") == 2  # 7 and 30 days: the ended plan's start day is not counted again
+
+
+def test_it_counts_the_plan_followed_when_a_plan_for_later_was_replaced_before_it_began(derm_client, alice, derm):
+    template = milia_template()
+    noon = dt.datetime.fromisoformat(NOON_UTC)
+
+    def assign(start):
+        return assign_routine(patient=alice, template=template, start_date=start, assigned_by=derm)
+
+    with time_machine.travel(noon - dt.timedelta(days=7), tick=False):  # a plan to start in five days
+        later = assign(TODAY - dt.timedelta(2))
+    with time_machine.travel(noon - dt.timedelta(days=5), tick=False):  # replaced by one starting at once
+        followed = assign(TODAY - dt.timedelta(5))
+    later.refresh_from_db()
+    assert (later.status, later.end_date) == (Plan.Status.ENDED, later.start_date)  # it still covers its start day
+    assert Plan.objects.current_for(alice, later.start_date) == followed
+    due = 0
+    for day in (TODAY - dt.timedelta(n) for n in range(1, 6)):
+        steps = [step for slot in followed.steps_scheduled_on(day).values() for step in slot]
+        StepCheck.objects.bulk_create(StepCheck(step=step, local_date=day) for step in steps)
+        due += len(steps)
+    page = derm_client.get(f"/admin/portal/patient/{alice.pk}/change/").content.decode()
+    assert page.count(f"100% ({due}/{due})") == 2
 
 
 def test_it_lists_adherence_in_as_many_queries_for_five_patients_as_for_two(derm_client, alice, bob):

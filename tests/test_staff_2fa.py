@@ -74,5 +74,6 @@ def test_it_asks_for_the_code_on_every_staff_page_outside_the_admin_too(client, 
         assert response.status_code == 302, path
         assert response["Location"].startswith("/admin/login/?next="), path
     assert client.get("/admin/login/").status_code == 200
+    assert client.get("/accounts/login/").status_code == 200  # someone else may sign in on this computer
     assert client.post("/accounts/logout/").status_code == 302
     assert "_auth_user_id" not in client.session

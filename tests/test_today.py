@@ -86,6 +86,11 @@ def test_it_shows_only_this_patients_ticks_acknowledgements_check_in_and_pauses_
     assert html.count("I understand") == 1  # the glycolic serum's caution, still to acknowledge
     assert "You said" not in html and "One tap tells your dermatologist" in html
     assert "Paused today" not in html and "Coming up: a pause" not in html
+    # The lookups themselves, where a missing filter would show even if no page used the extra rows:
+    assert StepCheck.objects.done_step_ids(mine, TODAY) == set()
+    assert StepCheck.objects.done_step_ids(theirs, TODAY) == set(theirs.steps.values_list("pk", flat=True))
+    assert CautionAcknowledgement.objects.acknowledged_step_ids(mine) == set()
+    assert (Procedure.any_for(alice), Procedure.any_for(bob)) == (False, True)
 
     alice_client.force_login(bob.user)
     bob_html = alice_client.get("/").content.decode()
