@@ -109,29 +109,29 @@ class PhaseFormSet(forms.BaseInlineFormSet):
 
 
 class PlanForm(forms.ModelForm):
-    """The admin's plan form: refuses a second active plan on the same dates (`Plan.overlap_error`).
+    """The admin's plan form: refuses a second active plan of the patient on any of the same dates.
 
-    Checked only when the plan is added or its patient, status or dates change, so plans that
-    overlapped before this rule existed can still have their steps corrected.
+    A patient follows one plan at a time: the today page would show one of them and reminders
+    would come from both. Checked only when the plan is added or its patient, status or dates
+    change, so plans that overlapped before this rule existed can still have their steps corrected.
     """
-
-    DATE_FIELDS = ("status", "start_date", "end_date")
 
     def clean(self):
         cleaned = super().clean()
-        changed = {"patient", *self.DATE_FIELDS}.intersection(self.changed_data)
-        if self.errors or (self.instance.pk is not None and not changed):
+        changed = {"patient", "status", "start_date", "end_date"}.intersection(self.changed_data)
+        if self.errors or cleaned.get("status") != Plan.Status.ACTIVE or (self.instance.pk and not changed):
             return cleaned
-        # The instance takes the new values only after clean(): check a copy with them.
-        patient = cleaned.get("patient")
-        plan = Plan(
-            pk=self.instance.pk,
-            patient_id=patient.pk if patient else self.instance.patient_id,
-            **{name: cleaned.get(name, getattr(self.instance, name)) for name in self.DATE_FIELDS},
-        )
-        error = plan.overlap_error()
-        if error:
-            raise ValidationError(error, code="overlap")
+        others = Plan.objects.filter(patient=cleaned["patient"]).exclude(pk=self.instance.pk)
+        clash = others.active_between(cleaned["start_date"], cleaned.get("end_date")).order_by("start_date").first()
+        if clash is not None:
+            dates = f"from {clash.start_date.day} {clash.start_date:%B %Y}"
+            dates += f" to {clash.end_date.day} {clash.end_date:%B %Y}" if clash.end_date else ", with no end date"
+            raise ValidationError(
+                f"This patient already has an active plan on some of these dates: “{clash.name}”, {dates}. "
+                "A patient follows one plan at a time (and would get reminders from both): "
+                "end that plan, or change these dates.",
+                code="overlap",
+            )
         return cleaned
 
 

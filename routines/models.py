@@ -212,9 +212,12 @@ class TemplatePhase(PhaseFields):
 class PlanQuerySet(models.QuerySet):
     def active_on(self, day: dt.date):
         """Plans running on local date `day`."""
-        return self.filter(status=Plan.Status.ACTIVE, start_date__lte=day).filter(
-            Q(end_date__isnull=True) | Q(end_date__gte=day)
-        )
+        return self.active_between(day, day)
+
+    def active_between(self, first: dt.date, last: dt.date | None):
+        """Active plans running on at least one local date from `first` to `last` (None: no end)."""
+        plans = self.filter(status=Plan.Status.ACTIVE).filter(Q(end_date__isnull=True) | Q(end_date__gte=first))
+        return plans if last is None else plans.filter(start_date__lte=last)
 
     def with_steps(self):
         """Prefetch steps, their products and ramp-up phases: three queries however many steps.
@@ -295,33 +298,6 @@ class Plan(models.Model):
         super().clean()
         if self.end_date and self.start_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": "The end date cannot be before the start date."})
-
-    def overlap_error(self) -> str:
-        """The admin's message if this plan is active and shares a date with another active plan of the patient.
-
-        A patient follows one plan at a time: the today page would show one of them and reminders
-        would come from both. ("" if there is no such plan.)
-        """
-        clash = self.active_overlap()
-        if clash is None:
-            return ""
-        dates = f"from {clash.start_date.day} {clash.start_date:%B %Y}"
-        dates += f" to {clash.end_date.day} {clash.end_date:%B %Y}" if clash.end_date else ", with no end date"
-        return (
-            f"This patient already has an active plan on some of these dates: “{clash.name}”, {dates}. "
-            "A patient follows one plan at a time (and would get reminders from both): "
-            "end that plan, or change these dates."
-        )
-
-    def active_overlap(self) -> "Plan | None":
-        """Another active plan of the patient sharing a date with this one if this one is active, else None."""
-        if self.status != self.Status.ACTIVE or self.patient_id is None or self.start_date is None:
-            return None
-        others = Plan.objects.filter(patient_id=self.patient_id, status=self.Status.ACTIVE).exclude(pk=self.pk)
-        others = others.filter(Q(end_date__isnull=True) | Q(end_date__gte=self.start_date))
-        if self.end_date is not None:
-            others = others.filter(start_date__lte=self.end_date)
-        return others.order_by("start_date").first()
 
     @staticmethod
     def schedule_prefetches(prefix: str = "") -> list:
