@@ -52,6 +52,7 @@ def environment(db: str) -> dict:
         DJANGO_SETTINGS_MODULE="portal.settings",
         SECRET_KEY="bench-only-secret-key-not-for-production-0123456789",
         DEBUG="0",
+        PORTAL_BASE_URL="https://portal.example.org",
         DATABASE_URL=PG_URL if db == "postgres" else f"sqlite:///{SQLITE_PATH}",
         EMAIL_BACKEND="bench.bench_reminders.BoundedLocmemBackend",
         TASKS_BACKEND="db",

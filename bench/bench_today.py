@@ -42,6 +42,7 @@ def bench_env(var_dir: Path) -> dict:
         "DJANGO_SETTINGS_MODULE": "bench.settings_bench",
         "PYTHONPATH": str(ROOT),
         "DEBUG": "0",
+        "PORTAL_BASE_URL": "https://portal.example.org",
         "SECRET_KEY": "bench-" + "x" * 60,
         "ALLOWED_HOSTS": HOST,
         "SECURE_SSL_REDIRECT": "0",

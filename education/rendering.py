@@ -7,13 +7,16 @@ cleaned by nh3 against an allowlist (belt and braces).
 """
 
 import functools
+import posixpath
 import re
 from html.parser import HTMLParser
+from urllib.parse import unquote, urlsplit
 
 import markdown
 import nh3
 import pyphen
 from django.conf import settings
+from django.urls import reverse
 from markdown.extensions import Extension
 from markdown.postprocessors import RawHtmlPostprocessor
 
@@ -45,12 +48,44 @@ class _NoRawHtmlExtension(Extension):
         md.postprocessors.register(_DropRawHtml(md), "raw_html", 30)
 
 
-def _own_images_only(tag: str, attribute: str, value: str) -> str | None:
-    """nh3 attribute filter: an <img> may only load our own static or media files."""
+def _decoded_path(value: str) -> str | None:
+    """`value` percent-decoded until it stops changing, then normalised; None if it escapes or is odd.
+
+    Checked on the decoded form because browsers and servers decode too: "%2e%2e/" and
+    "%252e%252e/" are ".." by the time they reach a view.
+    """
+    for _ in range(5):
+        decoded = unquote(value)
+        if decoded == value:
+            break
+        value = decoded
+    else:
+        return None  # still encoded after five rounds: nothing honest looks like that
+    if "\\" in value or any(ord(char) < 32 for char in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
+        return None
+    if ".." in parts.path.split("/"):
+        return None
+    normalised = posixpath.normpath(parts.path)
+    return normalised + ("/" if parts.path.endswith("/") and normalised != "/" else "")
+
+
+def _own_files_only(tag: str, attribute: str, value: str) -> str | None:
+    """nh3 attribute filter: images load only our own static files; links stay in the library or leave the site.
+
+    An article must never point a browser at a page of the portal that does something
+    (a handout, an admin page): an <img> would fetch it as whoever reads the article.
+    """
     if tag == "img" and attribute == "src":
-        own = value.startswith((settings.STATIC_URL, settings.MEDIA_URL))
-        if not own or value.startswith("//") or ".." in value or "\\" in value:
-            return None
+        path = _decoded_path(value)
+        return path if path and path.startswith(settings.STATIC_URL) and path != settings.STATIC_URL else None
+    if tag == "a" and attribute == "href":
+        if value.startswith(("http://", "https://", "mailto:", "#")):
+            return value  # another site, or a place on this page; nh3 checks the scheme
+        path = _decoded_path(value)
+        return path if path and path.startswith((reverse("education:article-list"), settings.STATIC_URL)) else None
     return value
 
 
@@ -67,7 +102,7 @@ def render_markdown(text: str) -> str:
         tags=ALLOWED_TAGS,
         clean_content_tags={"script", "style"},
         attributes=ALLOWED_ATTRIBUTES,
-        attribute_filter=_own_images_only,
+        attribute_filter=_own_files_only,
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
     )

@@ -63,11 +63,13 @@ def _handout_response(article: Article):
     return handouts.pdf_response(pdf, article.slug)
 
 
+@handouts.printout
 @login_required
 def article_handout(request, slug):
     return _handout_response(_get_article_for_user(request, slug))
 
 
+@handouts.printout
 @login_required
 @permission_required(STAFF_VIEW_PERMISSION, raise_exception=True)
 def staff_article_handout(request, slug):

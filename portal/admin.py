@@ -3,6 +3,7 @@ import datetime as dt
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q
+from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -18,8 +19,8 @@ from routines.services import assign_routine
 from .admin_site import ReadOnlyAdmin
 from .audit import AccessLoggedAdminMixin
 from .forms import PatientAdminForm
-from .invitations import send_invitation
-from .models import AccessLog, Invitation, Patient
+from .invitations import issue_invitation, send_invitation, send_password_reset
+from .models import AccessLog, Invitation, InvitationRefused, Patient
 
 # The patient's reminder settings: changing any of them re-plans their reminders.
 REMINDER_FIELDS = frozenset(ReminderPreferencesForm.Meta.fields)
@@ -92,7 +93,7 @@ class PatientAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
     search_fields = ["chart_number", "user__first_name", "user__last_name", "user__email"]
     list_select_related = ["user", "dermatologist"]
     autocomplete_fields = []
-    actions = ["send_portal_invitation"]
+    actions = ["send_portal_invitation", "send_password_reset_email"]
     fieldsets = [
         (None, {"fields": ["first_name", "last_name", "email", "chart_number", "date_of_birth", "phone"]}),
         ("Care", {"fields": ["dermatologist", "time_zone", "preferred_language"]}),
@@ -246,22 +247,61 @@ class PatientAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
     def patient_of(self, patient):
         return patient
 
+    # Lookups that reveal skin problems: refused (400) for staff who may not see skin check-ins,
+    # not merely hidden from their filter sidebar.
+    CLINICAL_LOOKUPS = frozenset({"skin_flagged", "irritation_flags", "skin_check_ins", "skin"})
+
+    def lookup_allowed(self, lookup, value, request=None):
+        field = lookup.split("__", 1)[0]
+        if field in self.CLINICAL_LOOKUPS and (request is None or not self._sees_skin(request)):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
     def get_urls(self):
         urls = [
             path(
                 "<int:patient_id>/assign-routine/",
                 self.admin_site.admin_view(self.assign_routine_view),
                 name="portal_patient_assign_routine",
-            )
+            ),
+            path(
+                "<int:patient_id>/issue-invitation/",
+                self.admin_site.admin_view(self.issue_invitation_view),
+                name="portal_patient_issue_invitation",
+            ),
         ]
         return urls + super().get_urls()
+
+    def issue_invitation_view(self, request, patient_id):
+        """POST: issue a fresh invitation (revoking older ones) and offer its letter; GET changes nothing."""
+        if not self.has_invite_permission(request):
+            raise PermissionDenied
+        patient = get_object_or_404(Patient.objects.select_related("user"), pk=patient_id)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        try:
+            issue_invitation(patient=patient, request=request)
+        except InvitationRefused as refused:
+            self.message_user(request, str(refused), messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                format_html(
+                    'Invitation issued for {}. <a href="{}">Print the invitation letter</a>.',
+                    patient.full_name,
+                    reverse("handouts:patient-invite", args=[patient.pk]),
+                ),
+                messages.SUCCESS,
+            )
+        return redirect("admin:portal_patient_change", patient.pk)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {
             **(extra_context or {}),
             "can_assign_routine": request.user.has_perm("routines.add_plan"),
             "can_print_handout": request.user.has_perm("portal.print_handout"),
-            "can_invite": request.user.has_perm("portal.invite_patient"),
+            "can_invite": self.has_invite_permission(request),
+            "open_invitation": Invitation.objects.unexpired().filter(patient_id=object_id).exists(),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -309,15 +349,36 @@ class PatientAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Send portal invitation", permissions=["invite"])
     def send_portal_invitation(self, request, queryset):
+        """Email an activation link to patients who have never set a password; skip the rest, saying why."""
         sent = 0
         for patient in queryset.select_related("user"):
             if not patient.user.email:
                 self.message_user(request, f"{patient} has no email address.", messages.WARNING)
-                continue
-            send_invitation(patient=patient, sent_by=request.user, request=request)
-            sent += 1
+            elif patient.is_activated:
+                self.message_user(
+                    request,
+                    f"{patient} already uses the portal: no invitation sent. Use “Email a password reset link”.",
+                    messages.WARNING,
+                )
+            else:
+                send_invitation(patient=patient, request=request)
+                sent += 1
         if sent:
             self.message_user(request, f"Sent {sent} portal invitation(s).", messages.SUCCESS)
+
+    @admin.action(description="Email a password reset link", permissions=["invite"])
+    def send_password_reset_email(self, request, queryset):
+        """For active patients: Django's reset email, to the patient's own address; staff never see the link."""
+        sent = sum(send_password_reset(patient=patient, request=request) for patient in queryset.select_related("user"))
+        skipped = queryset.count() - sent
+        if sent:
+            self.message_user(request, f"Emailed {sent} password reset link(s).", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request,
+                f"{skipped} patient(s) have not activated the portal or have no email: send an invitation instead.",
+                messages.WARNING,
+            )
 
     def has_invite_permission(self, request):
         return request.user.has_perm("portal.invite_patient")

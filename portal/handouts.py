@@ -6,15 +6,18 @@ can never make the server read other local files or reach the network
 (WeasyPrint's advice after CVE-2025-68616).
 """
 
+import functools
 import mimetypes
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import segno
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
 from django.utils.text import slugify
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -82,3 +85,25 @@ def pdf_response(pdf: bytes, filename: str) -> HttpResponse:
     response["Content-Disposition"] = f'inline; filename="{slugify(filename) or "handout"}.pdf"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# Fetch Metadata destinations of a page's sub-resources: an <img>, <script> or stylesheet
+# pointing at a print URL is not someone printing, and must not be logged as one.
+SUBRESOURCE_DESTINATIONS = frozenset(
+    {"image", "script", "style", "font", "audio", "video", "track", "manifest", "worker", "sharedworker", "xslt"}
+)
+
+
+def printout(view):
+    """For print pages and PDFs: GET or HEAD only, never cached, and refused as a page's sub-resource.
+
+    Such a view changes nothing but the AccessLog row of a real print (a HEAD writes none).
+    """
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.headers.get("Sec-Fetch-Dest", "") in SUBRESOURCE_DESTINATIONS:
+            return HttpResponseBadRequest("Handouts cannot be embedded in another page.")
+        return view(request, *args, **kwargs)
+
+    return require_safe(never_cache(wrapper))

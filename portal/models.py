@@ -93,6 +93,11 @@ class Patient(models.Model):
         return self.user.get_full_name() or self.user.username
 
     @property
+    def is_activated(self) -> bool:
+        """True once the patient has set a password: invitations are then refused."""
+        return self.user.has_usable_password()
+
+    @property
     def first_name(self) -> str:
         return self.user.first_name or self.user.username
 
@@ -127,6 +132,11 @@ class Patient(models.Model):
 class InvitationQuerySet(models.QuerySet):
     def usable(self):
         return self.filter(used_at__isnull=True, revoked_at__isnull=True)
+
+    def unexpired(self):
+        """Usable invitations whose link still works (the letter can be printed again)."""
+        max_age = dt.timedelta(days=settings.INVITATION_MAX_AGE_DAYS)
+        return self.usable().filter(created_at__gt=timezone.now() - max_age)
 
 
 class Invitation(models.Model):
@@ -176,16 +186,29 @@ class Invitation(models.Model):
             raise InvitationInvalid("This invitation link is no longer valid.")
         if invitation.used_at is not None:
             raise InvitationInvalid("This invitation link has already been used.")
+        if invitation.patient.is_activated:
+            raise InvitationInvalid(
+                "This account already has a password. Log in, or use “Forgot your password?” on the login page."
+            )
         return invitation
 
 
 class InvitationInvalid(Exception):
-    pass
+    """A link that cannot activate an account; the message is for the patient."""
+
+
+class InvitationRefused(Exception):
+    """Staff asked for an invitation for a patient who already has a password."""
 
 
 class AccessLogQuerySet(models.QuerySet):
-    def record(self, request, *, patient: Patient, action: str, what: str) -> "AccessLog":
-        """Append one row saying who did `action` to `patient`'s `what`."""
+    def record(self, request, *, patient: Patient, action: str, what: str) -> "AccessLog | None":
+        """Append one row saying who did `action` to `patient`'s `what`.
+
+        A HEAD request reads nothing and changes nothing, so it writes no row.
+        """
+        if request.method == "HEAD":
+            return None
         user = request.user if request.user.is_authenticated else None
         path = request.get_full_path()
         match = getattr(request, "resolver_match", None)

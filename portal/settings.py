@@ -6,9 +6,11 @@ safe; with DEBUG off the portal refuses to start without a SECRET_KEY.
 """
 
 import datetime as dt
+import ipaddress
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -47,6 +49,27 @@ def envlist(name: str, default: list[str]) -> list[str]:
 
 
 DEBUG = envbool("DEBUG", False)
+def public_base_url_problem(url: str) -> str:
+    """Why `url` cannot be the address patients are sent to, or "" if it can.
+
+    It must be https and name a public host: a loopback or private address in an
+    email or a QR code is a link no patient can open.
+    """
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        return f"PORTAL_BASE_URL must be the portal's public https:// address, not {url!r}."
+    host = parts.hostname
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        return f"PORTAL_BASE_URL must name a public host, not {host!r}."
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return ""
+    if not address.is_global:
+        return f"PORTAL_BASE_URL must not be a loopback or private address ({host})."
+    return ""
+
+
 TESTING = "pytest" in sys.modules
 
 # Management commands that only read code and never sign or serve anything may
@@ -107,6 +130,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "portal.middleware.StaffSessionPolicyMiddleware",
+    "portal.middleware.PrivatePagesMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
@@ -272,6 +296,11 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Public address of the portal, for links in emails, PDFs and QR codes.
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+if not (DEBUG or TESTING or RUNNING_COMMAND in COMMANDS_WITHOUT_SECRET) and (
+    problem := public_base_url_problem(PORTAL_BASE_URL)
+):
+    # Production: every reminder, invitation and QR code would otherwise point at this machine.
+    raise ImproperlyConfigured(problem)
 
 # Background tasks (Django's Tasks API via the django-tasks backport).
 TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "db")

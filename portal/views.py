@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.db import connection, transaction
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +16,7 @@ from django_ratelimit.decorators import ratelimit
 
 from . import handouts
 from .forms import LoginForm
-from .invitations import activation_url, create_invitation
+from .invitations import activation_url
 from .models import AccessLog, Invitation, InvitationInvalid, Patient
 
 
@@ -72,9 +72,11 @@ def activate(request, token):
     form = SetPasswordForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
-            # Claim the invitation first so two simultaneous posts cannot both use it.
+            # Claim the invitation first so two simultaneous posts cannot both use it, and
+            # never for an account that has meanwhile got a password.
             claimed = Invitation.objects.usable().filter(pk=invitation.pk).update(used_at=timezone.now())
-            if not claimed:
+            user.refresh_from_db(fields=["password"])
+            if not claimed or user.has_usable_password():
                 return render(
                     request,
                     "accounts/activate_invalid.html",
@@ -88,16 +90,20 @@ def activate(request, token):
     return render(request, "accounts/activate.html", {"form": form, "invitation": invitation})
 
 
-@never_cache
+@handouts.printout
 @login_required
 @permission_required("portal.invite_patient", raise_exception=True)
 def invite_handout(request, patient_id):
-    """The printed invitation letter: a fresh activation link as text and QR code.
+    """The printed invitation letter for the patient's open invitation: its link as text and QR code.
 
-    Printing issues a new invitation, which revokes any earlier unused link.
+    Printing issues nothing: staff issue an invitation with a POST from the
+    patient's page first (PatientAdmin.issue_invitation_view), then print it
+    as often as needed while it is open. An active account has no letter.
     """
     patient = get_object_or_404(Patient.objects.select_related("user"), pk=patient_id)
-    invitation = create_invitation(patient=patient, sent_by=request.user)
+    invitation = None if patient.is_activated else patient.invitations.unexpired().first()
+    if invitation is None:
+        raise Http404("This patient has no open invitation to print.")
     url = activation_url(invitation)
     AccessLog.objects.record(request, patient=patient, action=AccessLog.PRINT, what="Portal invitation letter")
     pdf = handouts.render_pdf(

@@ -8,13 +8,13 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from education.models import Article
 from portal import handouts
 from portal.models import AccessLog, Patient
+from portal.redirects import safe_next
 from portal.reversing import cached_reverse
 
 from . import schedule
@@ -167,10 +167,7 @@ def plan_detail(request):
 
 def _back_to_step(request, step: PlanStep):
     """Redirect to the page the form was on (never off-site), at the step."""
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
-        back = "/"
-    return redirect(f"{back.split('#')[0]}#step-{step.pk}")
+    return redirect(f"{safe_next(request, reverse('home'))}#step-{step.pk}")
 
 
 @login_required
@@ -271,7 +268,7 @@ def _plan_pdf(request, patient: Patient) -> "handouts.HttpResponse":
     return handouts.pdf_response(pdf, f"plan-{patient.chart_number}-v{plan.version}")
 
 
-@never_cache
+@handouts.printout
 @login_required
 def plan_print(request):
     patient = get_patient_for_user(request)
@@ -285,13 +282,13 @@ def plan_print(request):
     return render(request, "routines/plan_print.html", handout_context(plan, patient=patient, today=day))
 
 
-@never_cache
+@handouts.printout
 @login_required
 def plan_handout(request):
     return _plan_pdf(request, get_patient_for_user(request))
 
 
-@never_cache
+@handouts.printout
 @login_required
 @permission_required("portal.print_handout", raise_exception=True)
 def staff_plan_handout(request, patient_id):

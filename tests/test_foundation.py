@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_settings(env_overrides):
-    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "PORTAL_BASE_URL")}
     env.update(env_overrides)
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
@@ -47,8 +47,25 @@ def test_it_lets_code_only_commands_run_without_a_secret_key_but_nothing_else():
 
 
 def test_it_starts_with_a_secret_key_or_in_debug():
-    assert run_settings({"DEBUG": "0", "SECRET_KEY": "x" * 60}).returncode == 0
+    production = {"DEBUG": "0", "SECRET_KEY": "x" * 60, "PORTAL_BASE_URL": "https://portal.example.org"}
+    assert run_settings(production).returncode == 0
     assert run_settings({"DEBUG": "1"}).returncode == 0
+
+
+def test_it_refuses_to_start_in_production_with_links_no_patient_can_open():
+    production = {"DEBUG": "0", "SECRET_KEY": "x" * 60}
+    for base_url, problem in (
+        (None, "public https:// address"),  # unset: the loopback default
+        ("http://portal.example.org", "public https:// address"),
+        ("https://127.0.0.1:8000", "loopback or private"),
+        ("https://10.1.2.3", "loopback or private"),
+        ("https://[::1]", "loopback or private"),
+        ("https://localhost", "public host"),
+    ):
+        env = production if base_url is None else {**production, "PORTAL_BASE_URL": base_url}
+        result = run_settings(env)
+        assert result.returncode != 0, base_url
+        assert problem in result.stderr, (base_url, result.stderr[-500:])
 
 
 def test_it_rejects_a_malformed_boolean_setting():

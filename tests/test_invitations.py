@@ -119,6 +119,8 @@ def test_it_refuses_a_forged_token(client, alice):
 
 
 def test_it_revokes_older_invitations_when_a_new_one_is_sent(client, alice):
+    alice.user.set_unusable_password()
+    alice.user.save()
     first = create_invitation(patient=alice, sent_by=None)
     create_invitation(patient=alice, sent_by=None)
     response = client.get(f"/accounts/activate/{first.token}/")

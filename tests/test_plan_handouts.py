@@ -45,6 +45,9 @@ def test_it_shows_the_new_version_on_the_handouts_after_a_step_edit_in_the_admin
 
 
 def test_it_lets_front_desk_print_the_invitation_letter_and_logs_it(desk_client, alice):
+    alice.user.set_unusable_password()
+    alice.user.save()
+    assert desk_client.post(f"/admin/portal/patient/{alice.pk}/issue-invitation/").status_code == 302
     text = _pdf_text(desk_client.get(f"/handouts/patients/{alice.pk}/invite.pdf"))
     invitation = Invitation.objects.get(patient=alice)
     assert "Alice" in text and f"/accounts/activate/{invitation.token}/" in text.replace("\n", "")

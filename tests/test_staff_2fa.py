@@ -2,6 +2,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from education.models import Article
+from portal.invitations import create_invitation
 from tests.conftest import PASSWORD
 from tests.test_education_access import make_article
 
@@ -49,6 +50,9 @@ def test_it_requires_a_totp_code_from_staff_when_2fa_is_required(client, derm, s
 def test_it_asks_staff_for_the_totp_code_before_printing_patient_handouts(client, derm, alice, settings):
     settings.STAFF_2FA_REQUIRED = True
     device = TOTPDevice.objects.create(user=derm, name="phone", confirmed=True)
+    alice.user.set_unusable_password()
+    alice.user.save()
+    create_invitation(patient=alice, sent_by=derm)
     url = f"/handouts/patients/{alice.pk}/invite.pdf"
     client.post("/accounts/login/", {"username": "dana", "password": PASSWORD})
     response = client.get(url)
