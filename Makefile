@@ -15,7 +15,13 @@ $(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements.txt -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
+# axe-core for the browser accessibility tests, pinned in package-lock.json. `npm ci` rewrites
+# node_modules/.package-lock.json, so that file is newer than the lock exactly when node_modules is current.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+install: $(VENV)/.installed node_modules/.package-lock.json
 
 # Serve the portal with demo data on SQLite, reminder worker beside it. Ctrl-C stops both.
 run: install

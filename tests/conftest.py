@@ -2,6 +2,7 @@
 every access test has an outsider."""
 
 import datetime as dt
+import os
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -81,3 +82,37 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+# Browser tests drive Debian's Chromium (no browser download is possible here).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """One headless Chromium per test module; each test opens its own context on it."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists("/usr/bin/chromium"):
+        pytest.skip("Debian's chromium is not installed")
+    # Playwright's sync API runs an event loop in this thread while the browser is open; the ORM calls
+    # in the tests (and the database flush after each) are still synchronous.
+    with pytest.MonkeyPatch.context() as mp, sync_api.sync_playwright() as playwright:
+        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium):
+    """A phone-sized page."""
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    yield context.new_page()
+    context.close()

@@ -1,38 +1,11 @@
 """The patient journey in headless Chromium on a phone-sized screen."""
 
-import os
-
 import pytest
 
 from portal.models import Patient
 from routines.models import CautionAcknowledgement, Plan, SkinCheckIn
 from tests.conftest import PASSWORD, make_patient
 from tests.test_routines_support import make_plan
-
-# Playwright's sync API runs an event loop in this thread; the ORM calls in the test are still synchronous.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def page():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not os.path.exists("/usr/bin/chromium"):
-        pytest.skip("Debian's chromium is not installed")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-        yield context.new_page()
-        context.close()
-        browser.close()
 
 
 def _no_horizontal_scroll(page):
