@@ -1,5 +1,7 @@
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
@@ -9,6 +11,31 @@ from .models import PUBLISH_PERMISSION, TARGET_READING_GRADE, Article, Condition
 # Set only by the review actions, never typed in the form (nor brought back by a history restore).
 WORKFLOW_FIELDS = ("status", "medical_reviewer", "reviewed_on", "next_review_due", "published_at")
 TEXT_FIELDS = ("title", "summary", "body")
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """SimpleHistoryAdmin whose history pages answer 404, not 500, for an id of the wrong type.
+
+    simple-history's URLs take any text as the object and version ids and query
+    with it as is; Django's own change view checks the id first, so these do too.
+    """
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._check_ids(object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._check_ids(object_id, version_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def _check_ids(self, object_id, version_id=None):
+        history_model = getattr(self.model, self.model._meta.simple_history_manager_attribute).model
+        try:
+            self.model._meta.pk.to_python(unquote(object_id))
+            if version_id is not None:
+                history_model._meta.pk.to_python(version_id)
+        except ValidationError:
+            raise Http404 from None
 
 
 @admin.register(Condition)
@@ -48,7 +75,7 @@ class ReadingLevelFilter(admin.SimpleListFilter):
 
 
 @admin.register(Article)
-class ArticleAdmin(SimpleHistoryAdmin):
+class ArticleAdmin(HistoryAdmin):
     list_display = ["title", "status", "grade", "language", "reviewed_on", "next_review_due", "overdue"]
     list_filter = ["status", ReviewOverdueFilter, ReadingLevelFilter, "conditions", "language"]
     search_fields = ["title", "summary", "conditions__name"]

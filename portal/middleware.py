@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 
 SESSION_STARTED = "staff_session_started"
 SESSION_SEEN = "staff_session_seen"
@@ -50,3 +51,23 @@ class StaffSessionPolicyMiddleware:
         if "admin" in match.namespaces or match.view_name in ("login", "logout"):
             return None
         return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+
+
+class PrivatePagesMiddleware:
+    """Sends `Cache-Control: private, no-store` (and no-cache, max-age=0) with every response to a signed-in user.
+
+    A patient's pages show their plan, even the article list shows which articles
+    are theirs; on a shared computer, none of it may come back from the browser's
+    cache or history after logout. Applied here, not per view, so a new page cannot
+    forget it. Anonymous responses (the login page, static files) are left cacheable.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and "no-store" not in response.get("Cache-Control", ""):
+            add_never_cache_headers(response)  # also marks it private
+        return response

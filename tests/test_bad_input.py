@@ -84,6 +84,24 @@ def test_it_answers_404_for_any_step_that_is_not_the_patients_own(alice_client, 
     assert StepCheck.objects.count() == checks
 
 
+@given(
+    action=st.sampled_from(["check", "acknowledge"]),
+    next_url=st.one_of(
+        junk_text,
+        st.sampled_from(["#x", "?x", "//evil.example/", "/\\evil.example", "https://evil.example/", "/plan/?a=1"]),
+        st.text(max_size=50).map(lambda s: "/" + s),
+    ),
+)
+@HYPOTHESIS
+def test_it_redirects_to_a_local_path_for_any_next(alice_client, alice, action, next_url):
+    step = make_plan(alice, steps=1, start=alice.local_today()).steps.get()
+    response = alice_client.post(f"/plan/steps/{step.pk}/{action}/", {"next": next_url})
+    assert response.status_code == 302
+    location = response["Location"]
+    assert location.startswith("/") and not location.startswith(("//", "/\\")), location
+    assert location.endswith(f"#step-{step.pk}"), location
+
+
 @given(username=junk_text, password=junk_text)
 @HYPOTHESIS
 def test_it_handles_junk_logins(client, alice, username, password):
@@ -193,4 +211,4 @@ def test_it_rejects_bad_step_edits_in_the_admin_without_changing_the_plan(derm_c
         assert type(alices_plan).objects.get(pk=alices_plan.pk).version == before_version
 
 
-BAD_INPUTS_TRIED = EXAMPLES * 7
+BAD_INPUTS_TRIED = EXAMPLES * 8
