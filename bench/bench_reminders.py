@@ -163,7 +163,7 @@ def main() -> None:
     from django.utils import timezone
     from django_tasks_db.models import DBTaskResult
 
-    from routines import reminders
+    from reminders import sending
     from routines.models import Reminder
 
     call_command("migrate", verbosity=0)
@@ -177,7 +177,7 @@ def main() -> None:
     print(f"{args.db}: created {args.patients} patients with plans in {time.perf_counter() - t:.1f} s")
 
     t = time.perf_counter()
-    reminders.plan_reminders(now=now)
+    sending.plan_reminders(now=now)
     planning = time.perf_counter() - t
     planned = Reminder.objects.count()
     print(f"{args.db}: planned a day ({planned} reminders) in {planning:.1f} s")
@@ -186,7 +186,7 @@ def main() -> None:
         Reminder.objects.update(status="pending", sent_at=None, enqueued_at=None, claimed_at=None, attempts=0)
         DBTaskResult.objects.all().delete()
         t = time.perf_counter()
-        enqueued = reminders.enqueue_due(now=timezone.now())
+        enqueued = sending.enqueue_due(now=timezone.now())
         enqueue_seconds = time.perf_counter() - t
         seconds, rss = run_workers(workers, env)
         sent = Reminder.objects.filter(status="sent").count()

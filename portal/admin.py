@@ -10,10 +10,11 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from routines import adherence, reminders
+from reminders import sending
+from reminders.forms import ReminderPreferencesForm
+from routines import adherence
 from routines.forms import AssignRoutineForm
 from routines.models import IrritationFlag, Plan, Procedure, SkinCheckIn
-from routines.reminder_forms import ReminderPreferencesForm
 from routines.services import assign_routine
 
 from .admin_site import ReadOnlyAdmin
@@ -130,7 +131,7 @@ class PatientAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
         if change and REMINDER_FIELDS.intersection(form.changed_data):
             # Reminders are planned up to a day and a half ahead: re-plan them, as the
             # patient's own settings page does, or they would still go out at the old time.
-            reminders.replan_patient(patient=obj, now=timezone.now())
+            sending.replan_patient(patient=obj, now=timezone.now())
 
     def get_queryset(self, request):
         # One subquery for the last check-in and five prefetch queries (plans, steps,

@@ -30,7 +30,7 @@ ROLE_PERMISSIONS = {
             ("routines", "skincheckin", ("view",)),
             ("routines", "irritationflag", ("view", "change")),
             ("routines", "stepcheck", ("view",)),
-            ("routines", "reminder", ("view", "change")),
+            ("reminders", "reminder", ("view", "change")),
             ("axes", "accessattempt", ("view", "delete")),
             ("auditlog", "logentry", ("view",)),
         ],
@@ -58,7 +58,7 @@ ROLE_PERMISSIONS = {
             # The desk books, moves and cancels procedures; the type's hold rules are clinical.
             ("routines", "procedure", ("view", "add", "change", "delete")),
             ("routines", "cautionacknowledgement", ("view",)),
-            ("routines", "reminder", ("view",)),
+            ("reminders", "reminder", ("view",)),
             ("axes", "accessattempt", ("view", "delete")),
         ],
         "custom": [

@@ -23,7 +23,8 @@ def anonymise_patient(*, patient: Patient) -> Patient:
     so do delivery errors (they can quote the email address) and names in
     old access-log rows.
     """
-    from routines.models import Plan, Reminder
+    from reminders.models import Reminder
+    from routines.models import Plan
 
     user = patient.user
     old_logins = {user.username.lower(), user.email.lower()} - {""}

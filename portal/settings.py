@@ -49,6 +49,8 @@ def envlist(name: str, default: list[str]) -> list[str]:
 
 
 DEBUG = envbool("DEBUG", False)
+
+
 def public_base_url_problem(url: str) -> str:
     """Why `url` cannot be the address patients are sent to, or "" if it can.
 
@@ -115,6 +117,7 @@ INSTALLED_APPS = [
     "portal",
     "education",
     "routines",
+    "reminders",
 ]
 
 MIDDLEWARE = [
@@ -421,5 +424,5 @@ REMINDER_REQUEUE_AFTER_MINUTES = envint("REMINDER_REQUEUE_AFTER_MINUTES", 10)
 REMINDER_STALE_AFTER_MINUTES = envint("REMINDER_STALE_AFTER_MINUTES", 5)
 REMINDER_BATCH_SIZE = envint("REMINDER_BATCH_SIZE", 500)
 # SMS transport: a dotted path; the console backend logs messages, the file backend appends to SMS_FILE_PATH.
-SMS_BACKEND = os.environ.get("SMS_BACKEND", "routines.transports.ConsoleSMSBackend")
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "reminders.transports.ConsoleSMSBackend")
 SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", str(VAR_DIR / "sms"))

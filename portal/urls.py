@@ -15,6 +15,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("routines.urls")),
     path("learn/", include("education.urls")),
-    path("reminders/", include("routines.reminder_urls")),
+    path("reminders/", include("reminders.urls")),
     path("handouts/", include("portal.handout_urls")),
 ]

@@ -29,7 +29,7 @@ def healthz(request):
             cursor.execute("SELECT 1")
     except Exception:
         return JsonResponse({"database": "error"}, status=503)
-    from routines.health import reminders_health
+    from reminders.health import reminders_health
 
     return JsonResponse({"database": "ok", "reminders": reminders_health()})
 

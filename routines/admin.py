@@ -1,4 +1,3 @@
-from . import reminder_admin  # noqa: F401  # isort: skip  (registers the reminder admin)
 from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.urls import reverse

@@ -11,8 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from portal.models import AccessLog, Patient
-from routines import reminders, schedule
-from routines.models import Plan, Procedure, ProcedureType, Product, Reminder
+from reminders import sending
+from reminders.models import Reminder
+from routines import schedule
+from routines.models import Plan, Procedure, ProcedureType, Product
 from routines.services import assign_routine
 from tests.test_routines_support import NOON_UTC, TODAY, make_plan, milia_template
 
@@ -157,7 +159,7 @@ def test_it_plans_no_reminder_for_a_slot_with_every_step_held(alice, peel):
     evening.product.save()
     Procedure.objects.create(patient=alice, type=peel, date=TODAY + 2 * DAY)
     start = dt.datetime(2027, 3, 10, 5, tzinfo=dt.UTC)
-    rows = list(reminders.reminders_for_plan(_fresh(plan), start=start, end=start + 14 * DAY))
+    rows = list(sending.reminders_for_plan(_fresh(plan), start=start, end=start + 14 * DAY))
     evenings = {r.local_date for r in rows if r.slot == schedule.EVENING}
     mornings = {r.local_date for r in rows if r.slot == schedule.MORNING}
     held = {TODAY + n * DAY for n in range(-5, 5)}
@@ -171,10 +173,10 @@ def test_it_skips_a_reminder_planned_before_the_procedure_was_booked(alice, peel
     evening.product.category = "retinoid"
     evening.product.save()
     now = dt.datetime(2027, 3, 10, 17, tzinfo=dt.UTC)
-    reminders.plan_reminders(now=now)
+    sending.plan_reminders(now=now)
     reminder = Reminder.objects.get(slot=schedule.EVENING, local_date=TODAY)
     Procedure.objects.create(patient=alice, type=peel, date=TODAY + 5 * DAY)
-    reminders.send_due(now=reminder.due_at)
+    sending.send_due(now=reminder.due_at)
     reminder.refresh_from_db()
     assert reminder.status == Reminder.Status.SKIPPED and "No steps are due" in reminder.skip_reason
     assert mailoutbox == []
@@ -260,7 +262,7 @@ def test_it_answers_without_queries_for_a_prefetched_batch(alice, bob, peel, dja
         plan = make_plan(patient, steps=4)
         Product.objects.filter(pk=plan.steps.order_by("order").first().product_id).update(category="retinoid")
         Procedure.objects.create(patient=patient, type=peel, date=TODAY + 2 * DAY)
-        reminders.plan_reminders(now=dt.datetime(2027, 3, 10, 12, tzinfo=dt.UTC))
+        sending.plan_reminders(now=dt.datetime(2027, 3, 10, 12, tzinfo=dt.UTC))
     plans = list(Plan.objects.with_schedule())
     batch = list(Reminder.objects.select_related("plan").prefetch_related(*Plan.schedule_prefetches("plan__")))
     assert batch

@@ -11,8 +11,9 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from portal.models import AccessLog, Patient
+from reminders.models import Reminder
 from routines import schedule
-from routines.models import CautionAcknowledgement, PlanPhase, Reminder, StepCheck
+from routines.models import CautionAcknowledgement, PlanPhase, StepCheck
 from tests.test_routines_support import TODAY, make_plan
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,7 +60,7 @@ def test_it_exports_rows_that_point_at_the_patient_and_a_plan_once(alice, tmp_pa
     record = json.loads(out.read_text())
     assert len(record["reminders"]) == 1 and len(record["caution_acknowledgements"]) == 1
     everywhere = [row for rows in record.values() if isinstance(rows, list) for row in rows]
-    assert sum(row["model"] == "routines.reminder" for row in everywhere) == 1
+    assert sum(row["model"] == "reminders.reminder" for row in everywhere) == 1
     assert sum(row["model"] == "routines.cautionacknowledgement" for row in everywhere) == 1
 
 

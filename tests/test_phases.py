@@ -8,8 +8,10 @@ import time_machine
 from hypothesis import given
 from hypothesis import strategies as st
 
-from routines import reminders, schedule
-from routines.models import Plan, PlanPhase, PlanStep, Product, Reminder, TemplatePhase
+from reminders import sending
+from reminders.models import Reminder
+from routines import schedule
+from routines.models import Plan, PlanPhase, PlanStep, Product, TemplatePhase
 from routines.services import assign_routine
 from tests.test_routines_support import NOON_UTC, TODAY, make_plan, milia_template, step_form_values
 
@@ -189,7 +191,7 @@ def test_it_tells_the_patient_where_they_are_in_the_ramp(alice_client, alice, fr
 def test_it_reminds_only_on_evenings_the_phase_makes_due(alice):
     plan, _ = _ramping_plan(alice, start=dt.date(2027, 1, 25))
     start = dt.datetime(2027, 1, 25, 5, 0, tzinfo=dt.UTC)
-    rows = list(reminders.reminders_for_plan(plan, start=start, end=start + dt.timedelta(days=11)))
+    rows = list(sending.reminders_for_plan(plan, start=start, end=start + dt.timedelta(days=11)))
     evenings = sorted(r.local_date for r in rows if r.slot == schedule.EVENING)
     assert evenings == [dt.date(2027, 1, 25), dt.date(2027, 1, 28), dt.date(2027, 2, 1), dt.date(2027, 2, 4)]
     assert Reminder.objects.count() == 0  # planning builds rows; saving them is the worker's job

@@ -4,8 +4,9 @@ import datetime as dt
 
 from django.contrib.auth import get_user_model
 
-from routines import reminders, schedule
-from routines.models import Reminder
+from reminders import sending
+from reminders.models import Reminder
+from routines import schedule
 from tests.test_reminder_support import make_plan, utc
 
 
@@ -13,22 +14,22 @@ def test_it_lists_reminders_read_only_and_retries_failed_ones(alice, client):
     admin = get_user_model().objects.create_superuser("root", "root@example.org", "x-very-secret-9")
     client.force_login(admin)
     make_plan(alice, steps=[(schedule.MORNING, "Sunscreen")])
-    reminders.plan_reminders(now=utc(2027, 3, 2, 13, 0))
+    sending.plan_reminders(now=utc(2027, 3, 2, 13, 0))
     failed = Reminder.objects.first()
     Reminder.objects.filter(pk=failed.pk).update(status="failed", last_error="SMTP down", attempts=5)
 
-    response = client.get("/admin/routines/reminder/?status__exact=failed")
+    response = client.get("/admin/reminders/reminder/?status__exact=failed")
     assert response.status_code == 200
     assert b"SMTP down" in response.content
-    assert client.get("/admin/routines/reminder/add/").status_code == 403
+    assert client.get("/admin/reminders/reminder/add/").status_code == 403
 
     response = client.post(
-        "/admin/routines/reminder/", {"action": "retry_failed", "_selected_action": [failed.pk]}, follow=True
+        "/admin/reminders/reminder/", {"action": "retry_failed", "_selected_action": [failed.pk]}, follow=True
     )
     assert response.status_code == 200
     failed.refresh_from_db()
     assert (failed.status, failed.next_attempt_at) == ("pending", None)
     # And the next pass sends it, if it is still inside the grace window.
-    reminders.send_due(now=failed.due_at + dt.timedelta(minutes=5))
+    sending.send_due(now=failed.due_at + dt.timedelta(minutes=5))
     failed.refresh_from_db()
     assert failed.status == "sent"

@@ -10,8 +10,9 @@ from collections import Counter
 import pytest
 from django.db import connection
 
-from routines import reminders, schedule
-from routines.models import Reminder
+from reminders import sending
+from reminders.models import Reminder
+from routines import schedule
 from tests.conftest import make_patient
 from tests.test_reminder_support import make_plan, utc
 
@@ -45,13 +46,13 @@ def test_it_sends_each_reminder_once_with_two_workers(mailoutbox):
     for n in range(PATIENTS):
         patient = make_patient(f"p{n}", f"C-{n:04}", email_consent=True)
         make_plan(patient, steps=[(schedule.MORNING, "Sunscreen")])
-    reminders.plan_reminders(now=DUE)
+    sending.plan_reminders(now=DUE)
     due = Reminder.objects.filter(due_at=DUE).count()
     assert due == PATIENTS
 
     def drain():
         # Small batches so the two workers keep colliding on the same rows.
-        while reminders.send_due(now=DUE, batch_size=3):
+        while sending.send_due(now=DUE, batch_size=3):
             pass
 
     run_workers(2, drain)
@@ -67,12 +68,12 @@ def test_it_lets_only_one_of_two_racing_claims_win():
     # No cast fixtures here: a transactional test flushes the groups they need.
     alice = make_patient("alice", "C-1001", email_consent=True)
     make_plan(alice, steps=[(schedule.MORNING, "Sunscreen")])
-    reminders.plan_reminders(now=DUE)
+    sending.plan_reminders(now=DUE)
     reminder = Reminder.objects.get(due_at=DUE)
     for _ in range(10):
         Reminder.objects.filter(pk=reminder.pk).update(status="pending")
         wins = []
-        run_workers(2, lambda wins=wins: wins.append(reminders.claim([reminder.pk], now=DUE)))
+        run_workers(2, lambda wins=wins: wins.append(sending.claim([reminder.pk], now=DUE)))
         assert sorted(wins) == [[], [reminder.pk]]
 
 

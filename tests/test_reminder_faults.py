@@ -39,7 +39,7 @@ for i in range(int(sys.argv[1])):
 SUMMARY = """
 import django; django.setup()
 from collections import Counter
-from routines.models import Reminder
+from reminders.models import Reminder
 due = Reminder.objects.filter(slot="morning", local_date="2027-03-10")
 print(dict(Counter(due.values_list("status", flat=True))))
 bad = due.exclude(status__in=["sent", "failed", "skipped"]).count()

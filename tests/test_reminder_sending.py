@@ -12,8 +12,9 @@ from django.test import override_settings
 from django.utils import timezone
 
 from education.models import Condition
-from routines import reminders, schedule
-from routines.models import Reminder, WorkerHeartbeat
+from reminders import sending
+from reminders.models import Reminder, WorkerHeartbeat
+from routines import schedule
 from tests.test_reminder_support import make_plan, utc
 
 # Alice's 08:00 EST morning reminder on 2 March 2027 is due at 13:00 UTC.
@@ -25,13 +26,13 @@ LOCMEM_SEND = "django.core.mail.backends.locmem.EmailBackend.send_messages"
 def morning(alice):
     """Alice's planned morning reminder on 2 March (2 steps)."""
     plan = make_plan(alice, steps=[(schedule.MORNING, "Gentle cleanser"), (schedule.MORNING, "Sunscreen SPF 30")])
-    reminders.plan_reminders(now=DUE)
+    sending.plan_reminders(now=DUE)
     return Reminder.objects.get(plan=plan, slot="morning", local_date=dt.date(2027, 3, 2))
 
 
 def test_it_sends_a_due_reminder_once(morning, mailoutbox):
-    reminders.send_due(now=DUE + dt.timedelta(minutes=1))
-    reminders.send_due(now=DUE + dt.timedelta(minutes=2))
+    sending.send_due(now=DUE + dt.timedelta(minutes=1))
+    sending.send_due(now=DUE + dt.timedelta(minutes=2))
     assert len(mailoutbox) == 1
     morning.refresh_from_db()
     assert morning.status == "sent"
@@ -40,7 +41,7 @@ def test_it_sends_a_due_reminder_once(morning, mailoutbox):
 
 
 def test_it_writes_a_friendly_email(morning, mailoutbox):
-    reminders.send_due(now=DUE)
+    sending.send_due(now=DUE)
     email = mailoutbox[0]
     html = email.alternatives[0][0]
     assert email.to == ["alice@example.org"]
@@ -64,8 +65,8 @@ def test_it_never_names_a_condition_or_the_plan(alice, mailoutbox):
         name="Milia care",
         steps=[(schedule.MORNING, "Phyto 52: helps release milia"), (schedule.MORNING, "Sunscreen")],
     )
-    reminders.plan_reminders(now=DUE)
-    reminders.send_due(now=DUE)
+    sending.plan_reminders(now=DUE)
+    sending.send_due(now=DUE)
     email = mailoutbox[0]
     text = " ".join([email.subject, email.body, email.alternatives[0][0], str(email.extra_headers)]).lower()
     assert "milia" not in text
@@ -76,8 +77,8 @@ def test_it_never_names_a_condition_or_the_plan(alice, mailoutbox):
 
 def test_it_skips_a_reminder_past_the_grace_window(morning, mailoutbox):
     now = DUE + dt.timedelta(hours=2, minutes=1)
-    assert reminders.send_due(now=now) == 0
-    assert reminders.skip_late(now=now) == 1
+    assert sending.send_due(now=now) == 0
+    assert sending.skip_late(now=now) == 1
     morning.refresh_from_db()
     assert morning.status == "skipped"
     assert "Too late" in morning.skip_reason
@@ -85,8 +86,8 @@ def test_it_skips_a_reminder_past_the_grace_window(morning, mailoutbox):
 
 
 def test_it_still_sends_inside_the_grace_window(morning, mailoutbox):
-    reminders.skip_late(now=DUE + dt.timedelta(hours=1, minutes=59))
-    reminders.send_due(now=DUE + dt.timedelta(hours=1, minutes=59))
+    sending.skip_late(now=DUE + dt.timedelta(hours=1, minutes=59))
+    sending.send_due(now=DUE + dt.timedelta(hours=1, minutes=59))
     assert len(mailoutbox) == 1
 
 
@@ -102,7 +103,7 @@ def test_it_skips_patients_who_opted_out_after_planning(morning, alice, mailoutb
     for field, value in change.items():
         setattr(alice, field, value)
     alice.save()
-    reminders.send_due(now=DUE)
+    sending.send_due(now=DUE)
     morning.refresh_from_db()
     assert morning.status == "skipped"
     assert reason in morning.skip_reason
@@ -113,14 +114,14 @@ def test_it_sends_again_once_a_pause_is_over(morning, alice, mailoutbox):
     alice.reminders_paused = True
     alice.paused_until = dt.date(2027, 3, 2)
     alice.save()
-    reminders.send_due(now=DUE)
+    sending.send_due(now=DUE)
     assert len(mailoutbox) == 1
 
 
 def test_it_skips_an_ended_plan(morning, mailoutbox):
     morning.plan.status = "ended"
     morning.plan.save()
-    reminders.send_due(now=DUE)
+    sending.send_due(now=DUE)
     morning.refresh_from_db()
     assert (morning.status, morning.skip_reason) == ("skipped", "The plan has ended.")
     assert mailoutbox == []
@@ -141,20 +142,20 @@ def test_it_plans_nothing_for_paused_or_unconsented_patients_beyond_skips(alice,
 
 def test_it_retries_a_failure_with_back_off_then_succeeds(morning, mailoutbox):
     with mock.patch(LOCMEM_SEND, side_effect=smtplib.SMTPServerDisconnected("Connection unexpectedly closed")):
-        reminders.send_due(now=DUE)
+        sending.send_due(now=DUE)
     morning.refresh_from_db()
     assert morning.status == "failed"
     assert morning.attempts == 1
     assert "SMTPServerDisconnected" in morning.last_error
     assert morning.next_attempt_at == DUE + dt.timedelta(seconds=60)
 
-    assert reminders.send_due(now=DUE + dt.timedelta(seconds=30)) == 0  # backing off
+    assert sending.send_due(now=DUE + dt.timedelta(seconds=30)) == 0  # backing off
     with mock.patch(LOCMEM_SEND, side_effect=smtplib.SMTPServerDisconnected("again")):
-        reminders.send_due(now=DUE + dt.timedelta(seconds=61))
+        sending.send_due(now=DUE + dt.timedelta(seconds=61))
     morning.refresh_from_db()
     assert (morning.attempts, morning.next_attempt_at) == (2, DUE + dt.timedelta(seconds=61 + 120))
 
-    reminders.send_due(now=DUE + dt.timedelta(seconds=181))
+    sending.send_due(now=DUE + dt.timedelta(seconds=181))
     morning.refresh_from_db()
     assert (morning.status, morning.attempts, morning.last_error) == ("sent", 3, "")
     assert len(mailoutbox) == 1
@@ -165,7 +166,7 @@ def test_it_gives_up_after_the_last_attempt(morning, mailoutbox):
     now = DUE
     with mock.patch(LOCMEM_SEND, side_effect=smtplib.SMTPServerDisconnected("down")):
         for _ in range(5):
-            reminders.send_due(now=now)
+            sending.send_due(now=now)
             now += dt.timedelta(minutes=10)
     morning.refresh_from_db()
     assert (morning.status, morning.attempts, morning.next_attempt_at) == ("failed", 3, None)
@@ -174,7 +175,7 @@ def test_it_gives_up_after_the_last_attempt(morning, mailoutbox):
 def test_it_does_not_retry_a_permanent_error(morning, alice, mailoutbox):
     alice.user.email = ""
     alice.user.save()
-    reminders.send_due(now=DUE)
+    sending.send_due(now=DUE)
     morning.refresh_from_db()
     assert (morning.status, morning.next_attempt_at) == ("failed", None)
     assert "no email address" in morning.last_error
@@ -182,9 +183,9 @@ def test_it_does_not_retry_a_permanent_error(morning, alice, mailoutbox):
 
 def test_it_fails_a_reminder_left_sending_by_a_crashed_worker_without_resending(morning, mailoutbox):
     Reminder.objects.filter(pk=morning.pk).update(status="sending", claimed_at=DUE)
-    assert reminders.recover_stuck(now=DUE + dt.timedelta(minutes=5)) == 0  # maybe still sending
-    assert reminders.recover_stuck(now=DUE + dt.timedelta(minutes=11)) == 1
-    reminders.send_due(now=DUE + dt.timedelta(minutes=12))
+    assert sending.recover_stuck(now=DUE + dt.timedelta(minutes=5)) == 0  # maybe still sending
+    assert sending.recover_stuck(now=DUE + dt.timedelta(minutes=11)) == 1
+    sending.send_due(now=DUE + dt.timedelta(minutes=12))
     morning.refresh_from_db()
     assert morning.status == "failed"
     assert "delivery is unknown" in morning.last_error
@@ -196,9 +197,9 @@ def test_it_enqueues_once_and_re_enqueues_a_lost_task(morning):
     from django_tasks import default_task_backend
 
     default_task_backend.clear()
-    assert reminders.enqueue_due(now=DUE) == 1
-    assert reminders.enqueue_due(now=DUE + dt.timedelta(minutes=5)) == 0
-    assert reminders.enqueue_due(now=DUE + dt.timedelta(minutes=11)) == 1  # the first task never ran
+    assert sending.enqueue_due(now=DUE) == 1
+    assert sending.enqueue_due(now=DUE + dt.timedelta(minutes=5)) == 0
+    assert sending.enqueue_due(now=DUE + dt.timedelta(minutes=11)) == 1  # the first task never ran
     results = default_task_backend.results
     assert [r.args for r in results] == [[[morning.pk]], [[morning.pk]]]
 
@@ -206,7 +207,7 @@ def test_it_enqueues_once_and_re_enqueues_a_lost_task(morning):
 @override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}})
 def test_it_sends_through_the_task_backend(morning, mailoutbox):
     with time_machine.travel(DUE + dt.timedelta(minutes=1), tick=False):
-        reminders.enqueue_due(now=DUE + dt.timedelta(minutes=1))
+        sending.enqueue_due(now=DUE + dt.timedelta(minutes=1))
     morning.refresh_from_db()
     assert morning.status == "sent"
     assert len(mailoutbox) == 1
@@ -230,7 +231,7 @@ def test_it_runs_one_whole_pass_with_once_and_now(alice, mailoutbox, client):
 
 def test_it_reports_a_stale_scheduler(db, client):
     assert client.get("/healthz").json()["reminders"] == "stale"
-    reminders.beat()
+    sending.beat()
     assert client.get("/healthz").json()["reminders"] == "ok"
     WorkerHeartbeat.objects.update(beat_at=utc(2020, 1, 1))
     assert client.get("/healthz").json()["reminders"] == "stale"
@@ -238,7 +239,7 @@ def test_it_reports_a_stale_scheduler(db, client):
 
 def test_it_records_an_unexpected_error_instead_of_leaving_the_row_sending(morning, mailoutbox):
     with mock.patch("routines.models.Plan.steps_due_on", side_effect=RuntimeError("schedule broke")):
-        reminders.send_due(now=DUE)
+        sending.send_due(now=DUE)
     morning.refresh_from_db()
     assert morning.status == "failed"
     assert "RuntimeError: schedule broke" in morning.last_error
@@ -250,34 +251,34 @@ def four_mornings(alice):
     """Four of Alice's morning reminders on 2 March (four one-step plans), planned and pending."""
     for n in range(4):
         make_plan(alice, name=f"Plan {n}", steps=[(schedule.MORNING, "Sunscreen SPF 30")])
-    reminders.plan_reminders(now=DUE)
+    sending.plan_reminders(now=DUE)
     due = Reminder.objects.filter(slot="morning", local_date=dt.date(2027, 3, 2))
     assert due.count() == 4
     return due
 
 
 def test_a_slow_batch_reads_the_clock_and_never_sends_past_the_grace_window(four_mornings, monkeypatch):
-    monkeypatch.setattr(reminders, "CLAIM_CHUNK", 2)
+    monkeypatch.setattr(sending, "CLAIM_CHUNK", 2)
     due = four_mornings
     ids = list(due.order_by("pk").values_list("pk", flat=True))
     # The task starts 30 s before the window closes; the mail server takes 20 s a message.
-    with time_machine.travel(DUE + reminders.grace() - dt.timedelta(seconds=30), tick=False) as clock:
+    with time_machine.travel(DUE + sending.grace() - dt.timedelta(seconds=30), tick=False) as clock:
         with mock.patch(LOCMEM_SEND, side_effect=lambda messages: clock.shift(20) or len(messages)) as send:
-            counts = reminders.send_batch(ids)
+            counts = sending.send_batch(ids)
         assert counts == {"sent": 2} and send.call_count == 2
         # The second chunk was not claimed once the window had closed; the next pass records why.
-        assert reminders.skip_late(now=timezone.now()) == 2
+        assert sending.skip_late(now=timezone.now()) == 2
     assert sorted(due.values_list("status", flat=True)) == ["sent", "sent", "skipped", "skipped"]
 
 
 def test_a_slow_mail_server_cannot_carry_a_claimed_chunk_past_the_grace_window(four_mornings, monkeypatch):
-    monkeypatch.setattr(reminders, "CLAIM_CHUNK", 4)
+    monkeypatch.setattr(sending, "CLAIM_CHUNK", 4)
     due = four_mornings
-    closes = DUE + reminders.grace()
+    closes = DUE + sending.grace()
     # All four are claimed 30 s before the window closes; the mail server takes 20 s a message.
     with time_machine.travel(closes - dt.timedelta(seconds=30), tick=False) as clock:
         with mock.patch(LOCMEM_SEND, side_effect=lambda messages: clock.shift(20) or len(messages)) as send:
-            counts = reminders.send_batch(list(due.values_list("pk", flat=True)))
+            counts = sending.send_batch(list(due.values_list("pk", flat=True)))
     assert counts == {"sent": 2, "skipped": 2} and send.call_count == 2
     sent = due.filter(status="sent").order_by("sent_at")
     # Each is stamped when it went out, not when the chunk was claimed.
@@ -286,7 +287,7 @@ def test_a_slow_mail_server_cannot_carry_a_claimed_chunk_past_the_grace_window(f
 
 
 def test_the_scheduler_loop_survives_a_failed_pass(db, monkeypatch):
-    from routines.management.commands import run_reminders
+    from reminders.management.commands import run_reminders
 
     class Stop(Exception):
         pass
@@ -312,16 +313,16 @@ def test_the_scheduler_loop_survives_a_failed_pass(db, monkeypatch):
 
 
 def test_a_worker_hands_back_rows_it_is_too_slow_to_send_before_recovery_would_take_them(four_mornings, monkeypatch):
-    monkeypatch.setattr(reminders, "CLAIM_CHUNK", 4)
+    monkeypatch.setattr(sending, "CLAIM_CHUNK", 4)
     due = four_mornings
     # Recovery takes "sending" rows after 10 minutes; each message here takes 3.
     with time_machine.travel(DUE + dt.timedelta(minutes=1), tick=False) as clock:
         with mock.patch(LOCMEM_SEND, side_effect=lambda messages: clock.shift(180) or len(messages)) as send:
-            counts = reminders.send_batch(list(due.values_list("pk", flat=True)))
+            counts = sending.send_batch(list(due.values_list("pk", flat=True)))
         assert counts == {"sent": 2, "pending": 2} and send.call_count == 2
         clock.shift(dt.timedelta(minutes=10))
-        assert reminders.recover_stuck(now=timezone.now()) == 0
+        assert sending.recover_stuck(now=timezone.now()) == 0
         # The handed-back rows go out with the next task, still inside the grace window.
         with mock.patch(LOCMEM_SEND, side_effect=lambda messages: len(messages)) as send:
-            assert reminders.send_due() == 2
+            assert sending.send_due() == 2
     assert list(due.values_list("status", flat=True)) == ["sent"] * 4

@@ -3,7 +3,7 @@
 from django.core import signing
 from django.test import Client
 
-from routines import reminders
+from reminders import sending
 
 
 def url(token):
@@ -11,7 +11,7 @@ def url(token):
 
 
 def test_it_asks_before_unsubscribing(alice, client):
-    response = client.get(url(reminders.unsubscribe_token(alice, "email")))
+    response = client.get(url(sending.unsubscribe_token(alice, "email")))
     assert response.status_code == 200
     assert b"Stop email reminders?" in response.content
     alice.refresh_from_db()
@@ -19,7 +19,7 @@ def test_it_asks_before_unsubscribing(alice, client):
 
 
 def test_it_unsubscribes_on_post(alice, client):
-    response = client.post(url(reminders.unsubscribe_token(alice, "email")))
+    response = client.post(url(sending.unsubscribe_token(alice, "email")))
     assert response.status_code == 200
     alice.refresh_from_db()
     assert alice.email_consent is False
@@ -28,7 +28,7 @@ def test_it_unsubscribes_on_post(alice, client):
 def test_it_accepts_the_one_click_post_without_a_csrf_token(alice):
     client = Client(enforce_csrf_checks=True)
     response = client.post(
-        url(reminders.unsubscribe_token(alice, "email")),
+        url(sending.unsubscribe_token(alice, "email")),
         data="List-Unsubscribe=One-Click",
         content_type="application/x-www-form-urlencoded",
     )
@@ -39,7 +39,7 @@ def test_it_accepts_the_one_click_post_without_a_csrf_token(alice):
 
 def test_it_refuses_a_forged_token(alice, bob, client):
     forged = signing.dumps({"p": bob.pk, "c": "email"}, salt="not-the-salt")
-    tampered = reminders.unsubscribe_token(alice, "email").replace(":", ":x", 1)
+    tampered = sending.unsubscribe_token(alice, "email").replace(":", ":x", 1)
     for token in (forged, tampered, "nonsense"):
         response = client.post(url(token))
         assert response.status_code == 400
@@ -50,7 +50,7 @@ def test_it_refuses_a_forged_token(alice, bob, client):
 
 
 def test_it_refuses_another_patients_token_when_signed_in(alice_client, bob):
-    response = alice_client.post(url(reminders.unsubscribe_token(bob, "email")))
+    response = alice_client.post(url(sending.unsubscribe_token(bob, "email")))
     assert response.status_code == 403
     bob.refresh_from_db()
     assert bob.email_consent is True
@@ -59,6 +59,6 @@ def test_it_refuses_another_patients_token_when_signed_in(alice_client, bob):
 def test_it_unsubscribes_one_channel_only(alice, client):
     alice.sms_consent = True
     alice.save()
-    client.post(url(reminders.unsubscribe_token(alice, "sms")))
+    client.post(url(sending.unsubscribe_token(alice, "sms")))
     alice.refresh_from_db()
     assert (alice.email_consent, alice.sms_consent) == (True, False)

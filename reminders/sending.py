@@ -65,15 +65,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.models import Patient
+from routines import schedule
+from routines.models import Plan
 
-from . import schedule
-from .models import Plan, Reminder, WorkerHeartbeat
+from .models import Reminder, WorkerHeartbeat
 from .transports import Message, TransportError, get_transport
 
 logger = logging.getLogger(__name__)
 
 SLOTS = (schedule.MORNING, schedule.EVENING)
-UNSUBSCRIBE_SALT = "routines.reminders.unsubscribe"
+UNSUBSCRIBE_SALT = "routines.reminders.unsubscribe"  # unchanged by the move: links already emailed keep working
 HEARTBEAT_NAME = "run_reminders"
 # Rows claimed per UPDATE. Also the most rows a crashed worker can leave "sending".
 CLAIM_CHUNK = 50

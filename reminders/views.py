@@ -11,12 +11,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.models import AccessLog, Patient, new_calendar_token
+from routines.views import get_patient_for_user
 
-from . import reminders
+from . import sending
 from .calendar import build_calendar
+from .forms import ReminderPreferencesForm
 from .models import Reminder
-from .reminder_forms import ReminderPreferencesForm
-from .views import get_patient_for_user
 
 
 @never_cache
@@ -30,7 +30,7 @@ def preferences(request):
         if form.is_valid():
             form.save()
             if form.has_changed():  # as in the admin: only a real change re-plans
-                reminders.replan_patient(patient=patient, now=now)
+                sending.replan_patient(patient=patient, now=now)
             AccessLog.objects.record(request, patient=patient, action=AccessLog.CHANGE, what="Reminder settings")
             messages.success(request, "Your reminder settings are saved.")
             return redirect("reminders:settings")
@@ -80,7 +80,7 @@ def calendar_feed(request, token):
 def unsubscribe(request, token):
     """GET asks for confirmation; POST stops reminders on the token's channel."""
     try:
-        patient_id, channel = reminders.read_unsubscribe_token(token)
+        patient_id, channel = sending.read_unsubscribe_token(token)
     except signing.BadSignature:
         return render(request, "reminders/unsubscribe_invalid.html", status=400)
     patient = Patient.objects.filter(pk=patient_id).select_related("user").first()

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from .models import WorkerHeartbeat
-from .reminders import HEARTBEAT_NAME
+from .sending import HEARTBEAT_NAME
 
 
 def reminders_health() -> str:

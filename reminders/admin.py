@@ -19,7 +19,7 @@ class ReminderAdmin(ReadOnlyAdmin):
     readonly_fields = [f.name for f in Reminder._meta.fields]
 
     def has_retry_permission(self, request):
-        return request.user.has_perm("routines.change_reminder")
+        return request.user.has_perm("reminders.change_reminder")
 
     @admin.display(description="error")
     def short_error(self, obj):

@@ -13,7 +13,7 @@ several machines sharing one PostgreSQL database. Every step is safe to
 repeat or race: planning inserts ignore existing rows (unique constraint),
 skipping and recovery are conditional UPDATEs, a reminder enqueued twice is
 harmless because each send first claims its row with a conditional UPDATE
-(pending → sending) that only one worker can win. See routines/reminders.py.
+(pending → sending) that only one worker can win. See routines/sending.py.
 """
 
 import datetime as dt
@@ -26,7 +26,7 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from routines import reminders
+from reminders import sending
 
 logger = logging.getLogger(__name__)
 
@@ -92,24 +92,24 @@ class Command(BaseCommand):
             while count := self.enqueue_due(now):
                 handled += count
         detail = f"planned {planned}, skipped {skipped}, recovered {recovered}, due {handled}"
-        reminders.beat(detail=detail)
+        sending.beat(detail=detail)
         self.stdout.write(f"{now:%Y-%m-%dT%H:%M:%SZ} run_reminders: {detail}")
 
     # Each step is a small method, testable on its own; the counts say whether there is more to do.
 
     def plan_ahead(self, now: dt.datetime) -> int:
-        return reminders.plan_reminders(now=now)
+        return sending.plan_reminders(now=now)
 
     def skip_late(self, now: dt.datetime) -> int:
-        return reminders.skip_late(now=now)
+        return sending.skip_late(now=now)
 
     def recover_stuck(self, now: dt.datetime) -> int:
-        return reminders.recover_stuck(now=now)
+        return sending.recover_stuck(now=now)
 
     def enqueue_due(self, now: dt.datetime) -> int:
         """Enqueue every due reminder not yet enqueued; 0 when nothing is left."""
-        return reminders.enqueue_due(now=now, batch_size=settings.REMINDER_BATCH_SIZE)
+        return sending.enqueue_due(now=now, batch_size=settings.REMINDER_BATCH_SIZE)
 
     def send_due(self, now: dt.datetime | None) -> int:
         """Send one batch in this process (at `now`, or by the clock if None); 0 when nothing due is left."""
-        return reminders.send_due(now=now, batch_size=settings.REMINDER_BATCH_SIZE)
+        return sending.send_due(now=now, batch_size=settings.REMINDER_BATCH_SIZE)

@@ -15,10 +15,10 @@ from django.conf import settings
 from django.db.models import Q
 
 from portal.models import Patient
+from routines import schedule
+from routines.models import Plan, PlanStep
 
-from . import schedule
-from .models import Plan, PlanStep
-from .reminders import SLOTS, condition_names, local_due_at, reminder_time, safe_step_names
+from .sending import SLOTS, condition_names, local_due_at, reminder_time, safe_step_names
 
 EVENT_MINUTES = 10
 
