@@ -46,4 +46,4 @@ bench: install
 	$(BIN)/python bench/count_instructions.py
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache
+	rm -rf $(VENV) node_modules staticfiles .pytest_cache
