@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from .client_ip import client_ip
 
@@ -69,6 +70,9 @@ class Patient(models.Model):
     )
     calendar_token = models.CharField(max_length=64, unique=True, default=new_calendar_token)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # Every save keeps a full copy with who and when; the calendar token is a secret, so no copy keeps it.
+    history = HistoricalRecords(excluded_fields=["calendar_token"])
 
     class Meta:
         ordering = ["user__last_name", "user__first_name"]

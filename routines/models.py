@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, connections, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from portal.models import Patient
 
@@ -286,6 +287,8 @@ class Plan(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    history = HistoricalRecords(excluded_fields=["updated_at"])  # each copy's history_date already says when
+
     objects = PlanQuerySet.as_manager()
 
     class Meta:
@@ -438,6 +441,8 @@ class Plan(models.Model):
 
 class PlanStep(StepFields):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="steps")
+
+    history = HistoricalRecords()
 
     class Meta(StepFields.Meta):
         pass
