@@ -1,4 +1,4 @@
-"""Benchmark: plan a day of reminders and send one peak minute with 1 and 2 workers.
+"""Benchmark: plan a day of reminders and send one peak minute with 1 and 2 `run_reminders` workers.
 
     .venv/bin/python bench/bench_reminders.py --patients 10000 --db sqlite
     .venv/bin/python bench/bench_reminders.py --patients 100000 --db postgres
@@ -9,10 +9,11 @@ email consent and a one-step daily morning plan, all with the same reminder
 minute (the "08:00 peak": every patient due at once). Then:
 
 1. plans a day (`plan_reminders`, REMINDER_PLAN_AHEAD_HOURS=22) and times it;
-2. for 1 and then 2 workers: resets the peak to pending, enqueues it
-   (`enqueue_due`, one task per REMINDER_BATCH_SIZE reminders) and runs that
-   many `manage.py db_worker --batch` processes under `/usr/bin/time -v`,
-   reporting sent/s over the workers' wall time and each worker's peak RSS.
+2. for 1 and then 2 workers: resets the peak to pending and runs that many
+   `manage.py run_reminders --once --no-plan` processes at once under
+   `/usr/bin/time -v` (each leases, claims and sends from the Reminder table,
+   recording every send as it completes), reporting sent/s over the workers'
+   wall time and each worker's peak RSS.
 
 Emails go through Django's locmem backend; `BoundedLocmemBackend` below keeps
 only the last few messages so memory measures the worker, not the outbox.
@@ -55,7 +56,6 @@ def environment(db: str) -> dict:
         PORTAL_BASE_URL="https://portal.example.org",
         DATABASE_URL=PG_URL if db == "postgres" else f"sqlite:///{SQLITE_PATH}",
         EMAIL_BACKEND="bench.bench_reminders.BoundedLocmemBackend",
-        TASKS_BACKEND="db",
         REMINDER_PLAN_AHEAD_HOURS="22",
         LOG_LEVEL="WARNING",
         PYTHONPATH=str(ROOT),
@@ -108,7 +108,7 @@ def create_patients(n: int, peak: dt.time, batch: int = 5000) -> None:
 
 
 def run_workers(count: int, env: dict) -> tuple[float, list[int]]:
-    """Run `count` db_worker processes until the queue is empty. Returns (seconds, peak RSS in KiB each)."""
+    """Run `count` workers until nothing is due. Returns (seconds, peak RSS in KiB each)."""
     started = time.perf_counter()
     procs = [
         subprocess.Popen(
@@ -117,14 +117,9 @@ def run_workers(count: int, env: dict) -> tuple[float, list[int]]:
                 "-v",
                 sys.executable,
                 "manage.py",
-                "db_worker",
-                "--batch",
-                "--no-startup-delay",
-                "--no-reload",
-                "--verbosity",
-                "0",
-                "--worker-id",
-                f"bench-{k}",
+                "run_reminders",
+                "--once",
+                "--no-plan",
             ],
             cwd=ROOT,
             env=env,
@@ -132,7 +127,7 @@ def run_workers(count: int, env: dict) -> tuple[float, list[int]]:
             stderr=subprocess.PIPE,
             text=True,
         )
-        for k in range(count)
+        for _ in range(count)
     ]
     rss = []
     for proc in procs:
@@ -161,10 +156,9 @@ def main() -> None:
     from django.core.management import call_command
     from django.db.models import Count
     from django.utils import timezone
-    from django_tasks_db.models import DBTaskResult
 
-    from reminders import sending
-    from routines.models import Reminder
+    from reminders import planning
+    from reminders.models import Reminder
 
     call_command("migrate", verbosity=0)
     # Everyone due one minute ago, at the same wall-clock minute: the peak.
@@ -177,23 +171,18 @@ def main() -> None:
     print(f"{args.db}: created {args.patients} patients with plans in {time.perf_counter() - t:.1f} s")
 
     t = time.perf_counter()
-    sending.plan_reminders(now=now)
+    planning.plan_reminders(now=now)
     planning = time.perf_counter() - t
     planned = Reminder.objects.count()
     print(f"{args.db}: planned a day ({planned} reminders) in {planning:.1f} s")
 
     for workers in [int(w) for w in args.workers.split(",")]:
-        Reminder.objects.update(status="pending", sent_at=None, enqueued_at=None, claimed_at=None, attempts=0)
-        DBTaskResult.objects.all().delete()
-        t = time.perf_counter()
-        enqueued = sending.enqueue_due(now=timezone.now())
-        enqueue_seconds = time.perf_counter() - t
+        Reminder.objects.update(status="pending", sent_at=None, leased_until=None, claimed_at=None, attempts=0)
         seconds, rss = run_workers(workers, env)
         sent = Reminder.objects.filter(status="sent").count()
         others = dict(Reminder.objects.exclude(status="sent").values_list("status").annotate(n=Count("pk")))
         print(
-            f"{args.db}: {workers} worker(s): enqueued {enqueued} in {enqueue_seconds:.1f} s; "
-            f"sent {sent} in {seconds:.1f} s = {sent / seconds:.0f}/s; "
+            f"{args.db}: {workers} worker(s): sent {sent} in {seconds:.1f} s = {sent / seconds:.0f}/s; "
             f"peak RSS per worker {', '.join(f'{kb / 1024:.0f} MB' for kb in rss)}"
             + (f"; not sent: {others}" if others else "")
         )

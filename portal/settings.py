@@ -107,8 +107,6 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "simple_history",
-    "django_tasks",
-    "django_tasks_db",
     "axes",
     "auditlog",
     "django_otp",
@@ -305,16 +303,6 @@ if not (DEBUG or TESTING or RUNNING_COMMAND in COMMANDS_WITHOUT_SECRET) and (
     # Production: every reminder, invitation and QR code would otherwise point at this machine.
     raise ImproperlyConfigured(problem)
 
-# Background tasks (Django's Tasks API via the django-tasks backport).
-TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "db")
-_TASK_BACKENDS = {
-    "db": "django_tasks_db.DatabaseBackend",
-    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
-    "dummy": "django_tasks.backends.dummy.DummyBackend",
-}
-if TASKS_BACKEND not in _TASK_BACKENDS:
-    raise ImproperlyConfigured(f"TASKS_BACKEND must be one of {sorted(_TASK_BACKENDS)}, not {TASKS_BACKEND!r}")
-TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
 # Articles: a published article is due for medical review this many months later.
@@ -407,7 +395,7 @@ LOGGING = {
     },
 }
 
-# --- Reminders (routines/reminders.py, `run_reminders`) ---
+# --- Reminders (reminders/planning.py and sending.py, `run_reminders`) ---
 # Reminders due longer ago than the grace window are skipped, never sent late:
 # a morning reminder must not arrive at night after an outage.
 REMINDER_GRACE_MINUTES = envint("REMINDER_GRACE_MINUTES", 120)
@@ -416,10 +404,8 @@ REMINDER_PLAN_AHEAD_HOURS = envint("REMINDER_PLAN_AHEAD_HOURS", 36)
 # A failed send is retried with exponential back-off until this many attempts.
 REMINDER_MAX_ATTEMPTS = envint("REMINDER_MAX_ATTEMPTS", 5)
 REMINDER_RETRY_BASE_SECONDS = envint("REMINDER_RETRY_BASE_SECONDS", 60)
-# A row left "sending" this long by a crashed worker is recovered (as failed, see reminders.py).
+# A row left "sending" this long by a crashed worker is recorded as failed, delivery unknown (never resent).
 REMINDER_CLAIM_TIMEOUT_MINUTES = envint("REMINDER_CLAIM_TIMEOUT_MINUTES", 10)
-# An enqueued send task that has not run after this long is presumed lost and re-enqueued.
-REMINDER_REQUEUE_AFTER_MINUTES = envint("REMINDER_REQUEUE_AFTER_MINUTES", 10)
 # /healthz says "stale" when no scheduler pass ran for this long.
 REMINDER_STALE_AFTER_MINUTES = envint("REMINDER_STALE_AFTER_MINUTES", 5)
 REMINDER_BATCH_SIZE = envint("REMINDER_BATCH_SIZE", 500)

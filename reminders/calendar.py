@@ -18,7 +18,8 @@ from portal.models import Patient
 from routines import schedule
 from routines.models import Plan, PlanStep
 
-from .sending import SLOTS, condition_names, local_due_at, reminder_time, safe_step_names
+from .planning import SLOTS, local_due_at, reminder_time
+from .sending import condition_names, safe_step_names
 
 EVENT_MINUTES = 10
 

@@ -1,25 +1,63 @@
 """Reminders: one row per message (the queue and its record), and the worker's heartbeat."""
 
+import datetime as dt
+
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 
 from portal.models import Patient
 from routines import schedule
 from routines.models import Plan
 
 
+def grace() -> dt.timedelta:
+    """How late a reminder may still go out; older ones are skipped, never sent late."""
+    return dt.timedelta(minutes=settings.REMINDER_GRACE_MINUTES)
+
+
+def claim_timeout() -> dt.timedelta:
+    """How long a row may stay `sending` before its worker is presumed dead."""
+    return dt.timedelta(minutes=settings.REMINDER_CLAIM_TIMEOUT_MINUTES)
+
+
 class ReminderQuerySet(models.QuerySet):
+    def due(self, now: dt.datetime):
+        """Reminders that may be sent at `now`: due inside the grace window, first try or a retry that is due."""
+        return self.filter(due_at__lte=now, due_at__gte=now - grace()).filter(
+            Q(status=Reminder.Status.PENDING) | Q(status=Reminder.Status.FAILED, next_attempt_at__lte=now)
+        )
+
+    def unleased(self, now: dt.datetime):
+        """Rows no live worker holds a lease on at `now` (never leased, or the lease ran out)."""
+        return self.filter(Q(leased_until__isnull=True) | Q(leased_until__lte=now))
+
+    def too_late(self, now: dt.datetime):
+        """Pending reminders whose grace window closed before `now`."""
+        return self.filter(status=Reminder.Status.PENDING, due_at__lt=now - grace())
+
+    def stuck(self, now: dt.datetime):
+        """Rows left `sending` longer than the claim timeout: their worker died mid-send."""
+        return self.filter(status=Reminder.Status.SENDING, claimed_at__lt=now - claim_timeout())
+
     def back_to_pending(self) -> int:
         """Make these rows pending again; returns how many.
 
-        The scheduler enqueues them on its next pass if still inside the grace
+        The worker sends them on its next pass if still inside the grace
         window, and skips them (recorded) otherwise.
         """
-        return self.update(status=Reminder.Status.PENDING, next_attempt_at=None, enqueued_at=None, claimed_at=None)
+        return self.update(status=Reminder.Status.PENDING, next_attempt_at=None, leased_until=None, claimed_at=None)
 
 
 class Reminder(models.Model):
-    """One scheduled message. The unique (plan, slot, local_date, channel)
-    constraint is what makes planning idempotent and sending exactly-once."""
+    """One scheduled message, and the queue entry that sends it.
+
+    The unique (plan, slot, local_date, channel) constraint makes planning
+    idempotent. A row goes pending → sending → sent, failed or skipped; the
+    conditional pending → sending UPDATE is what makes sending exactly-once
+    (see reminders/sending.py).
+    """
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -41,14 +79,15 @@ class Reminder(models.Model):
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING, db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # A worker that took a chunk of due rows holds them until then; other workers pass them by.
+    # A lease never makes a row "sending": if its worker dies, the row is simply due again after it.
+    leased_until = models.DateTimeField(null=True, blank=True)
+    # When the last send began (pending → sending); recovery reads it.
     claimed_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     skip_reason = models.CharField(max_length=200, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    # When a send task was last enqueued for this row (reminders issue): lets the
-    # scheduler enqueue once and re-enqueue only a task that was lost.
-    enqueued_at = models.DateTimeField(null=True, blank=True)
 
     objects = ReminderQuerySet.as_manager()
 
@@ -65,15 +104,29 @@ class Reminder(models.Model):
         return f"{self.get_slot_display()} reminder for {self.patient} on {self.local_date} ({self.status})"
 
 
+class WorkerHeartbeatQuerySet(models.QuerySet):
+    def beat(self, name: str, *, detail: str = "") -> None:
+        """Record that loop `name` finished a pass, at the real time (even under `run_reminders --now`)."""
+        self.update_or_create(name=name, defaults={"beat_at": timezone.now(), "detail": detail[:200]})
+
+    def beat_since(self, name: str, since: dt.datetime) -> bool:
+        """Whether loop `name` finished a pass at or after `since`."""
+        return self.filter(name=name, beat_at__gte=since).exists()
+
+
 class WorkerHeartbeat(models.Model):
     """The last time a background loop (e.g. `run_reminders`) finished a pass.
 
-    /healthz reads it; a row per loop name, written with update_or_create.
+    /healthz reads it; a row per loop name.
     """
+
+    REMINDERS = "run_reminders"
 
     name = models.CharField(max_length=64, unique=True)
     beat_at = models.DateTimeField()
     detail = models.CharField(max_length=200, blank=True)
+
+    objects = WorkerHeartbeatQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"{self.name} at {self.beat_at:%Y-%m-%d %H:%M:%S}"

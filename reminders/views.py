@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portal.models import AccessLog, Patient, new_calendar_token
 from routines.views import get_patient_for_user
 
-from . import sending
+from . import planning, sending
 from .calendar import build_calendar
 from .forms import ReminderPreferencesForm
 from .models import Reminder
@@ -30,7 +30,7 @@ def preferences(request):
         if form.is_valid():
             form.save()
             if form.has_changed():  # as in the admin: only a real change re-plans
-                sending.replan_patient(patient=patient, now=now)
+                planning.replan_patient(patient=patient, now=now)
             AccessLog.objects.record(request, patient=patient, action=AccessLog.CHANGE, what="Reminder settings")
             messages.success(request, "Your reminder settings are saved.")
             return redirect("reminders:settings")

@@ -3,7 +3,7 @@
 Threshold (the clinic's rule): within 7 local days, two "red and sore"
 answers, or three answers other than "fine". A flag is raised once per
 episode (see `IrritationFlag`) and the assigned dermatologist is emailed
-through the Tasks queue after the transaction commits.
+once the transaction commits.
 """
 
 import datetime as dt
@@ -15,7 +15,6 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django_tasks import task
 
 from portal.models import Patient
 
@@ -69,11 +68,13 @@ def record_check_in(
         return check_in, None
     flag = IrritationFlag.objects.create(patient=patient, raised_on=day, raised_at=now, reason=reason)
     if patient.dermatologist_id:
-        transaction.on_commit(lambda: notify_dermatologist.enqueue(flag.pk))
+        # Sent in this process once the flag is committed: one email per episode needs no queue
+        # or worker. robust: a mail server error is logged and cannot fail the patient's tap; the
+        # flag stays in the admin (badge and filter) without `notified_at`, as after any failed send.
+        transaction.on_commit(lambda: notify_dermatologist(flag.pk), robust=True)
     return check_in, flag
 
 
-@task()
 def notify_dermatologist(flag_id: int) -> bool:
     """Email the patient's dermatologist about an irritation flag. Returns True if an email was sent.
 

@@ -2,10 +2,12 @@
 
 import datetime as dt
 import re
+import smtplib
+from unittest import mock
 
 import pytest
 import time_machine
-from django.test import Client, override_settings
+from django.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,7 +17,7 @@ from routines.models import IrritationFlag, SkinCheckIn
 from tests.test_routines_support import NOON_UTC, TODAY, make_plan
 
 F = SkinCheckIn.Feeling
-IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+LOCMEM_SEND = "django.core.mail.backends.locmem.EmailBackend.send_messages"
 
 
 @pytest.fixture(autouse=True)
@@ -25,18 +27,12 @@ def frozen():
         yield traveller
 
 
-@pytest.fixture(autouse=True)
-def immediate_tasks():
-    with override_settings(TASKS=IMMEDIATE):
-        yield
-
-
 def _tap(client, feeling):
     return client.post("/skin/", {"feeling": feeling})
 
 
 def _answer(patient, day, feeling, capture):
-    """Record an answer as the view does, running on-commit callbacks (the task enqueue) at once."""
+    """Record an answer as the view does, running on-commit callbacks (the email) at once."""
     with capture(execute=True):
         return checkins.record_check_in(patient=patient, day=day, feeling=feeling, now=NOON_UTC_DT)
 
@@ -186,13 +182,21 @@ def test_it_flags_without_email_when_no_dermatologist_is_assigned(
     assert IrritationFlag.objects.open().count() == 1 and mailoutbox == []
 
 
-def test_it_enqueues_the_email_only_after_commit(alice, mailoutbox, django_capture_on_commit_callbacks):
+def test_it_emails_only_after_commit(alice, mailoutbox, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         for n in (1, 0):
             checkins.record_check_in(
                 patient=alice, day=TODAY - dt.timedelta(n), feeling=F.RED_AND_SORE, now=NOON_UTC_DT
             )
     assert len(callbacks) == 1 and mailoutbox == []
+
+
+def test_it_keeps_the_flag_when_the_email_fails(alice, mailoutbox, django_capture_on_commit_callbacks):
+    with mock.patch(LOCMEM_SEND, side_effect=smtplib.SMTPServerDisconnected("down")):
+        for n in (1, 0):
+            _answer(alice, TODAY - dt.timedelta(n), F.RED_AND_SORE, django_capture_on_commit_callbacks)
+    flag = IrritationFlag.objects.get()
+    assert flag.notified_at is None and mailoutbox == []  # still open in the admin, marked not notified
 
 
 # --- The admin ---------------------------------------------------------------------------

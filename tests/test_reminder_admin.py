@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.contrib.auth import get_user_model
 
-from reminders import sending
+from reminders import planning, sending
 from reminders.models import Reminder
 from routines import schedule
 from tests.test_reminder_support import make_plan, utc
@@ -14,7 +14,7 @@ def test_it_lists_reminders_read_only_and_retries_failed_ones(alice, client):
     admin = get_user_model().objects.create_superuser("root", "root@example.org", "x-very-secret-9")
     client.force_login(admin)
     make_plan(alice, steps=[(schedule.MORNING, "Sunscreen")])
-    sending.plan_reminders(now=utc(2027, 3, 2, 13, 0))
+    planning.plan_reminders(now=utc(2027, 3, 2, 13, 0))
     failed = Reminder.objects.first()
     Reminder.objects.filter(pk=failed.pk).update(status="failed", last_error="SMTP down", attempts=5)
 

@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 from django.db import connection
 
-from reminders import sending
+from reminders import planning, sending
 from reminders.models import Reminder
 from routines import schedule
 from tests.conftest import make_patient
@@ -46,12 +46,12 @@ def test_it_sends_each_reminder_once_with_two_workers(mailoutbox):
     for n in range(PATIENTS):
         patient = make_patient(f"p{n}", f"C-{n:04}", email_consent=True)
         make_plan(patient, steps=[(schedule.MORNING, "Sunscreen")])
-    sending.plan_reminders(now=DUE)
+    planning.plan_reminders(now=DUE)
     due = Reminder.objects.filter(due_at=DUE).count()
     assert due == PATIENTS
 
     def drain():
-        # Small batches so the two workers keep colliding on the same rows.
+        # Small leases, so the two workers keep leasing side by side.
         while sending.send_due(now=DUE, batch_size=3):
             pass
 
@@ -64,17 +64,38 @@ def test_it_sends_each_reminder_once_with_two_workers(mailoutbox):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_it_sends_each_reminder_once_when_two_workers_hold_the_same_rows(mailoutbox):
+    """As after a lease ran out while its worker was still sending: the per-row claim decides."""
+    for n in range(PATIENTS):
+        patient = make_patient(f"p{n}", f"C-{n:04}", email_consent=True)
+        make_plan(patient, steps=[(schedule.MORNING, "Sunscreen")])
+    planning.plan_reminders(now=DUE)
+    ids = list(Reminder.objects.filter(due_at=DUE).values_list("pk", flat=True))
+
+    def send_all():
+        for reminder in sending.load(ids):
+            sending.send_one(reminder, now=DUE, hidden_words=[])
+
+    run_workers(2, send_all)
+
+    recipients = Counter(address for email in mailoutbox for address in email.to)
+    assert len(recipients) == PATIENTS
+    assert set(recipients.values()) == {1}
+    assert Reminder.objects.filter(due_at=DUE, status="sent").count() == PATIENTS
+
+
+@pytest.mark.django_db(transaction=True)
 def test_it_lets_only_one_of_two_racing_claims_win():
     # No cast fixtures here: a transactional test flushes the groups they need.
     alice = make_patient("alice", "C-1001", email_consent=True)
     make_plan(alice, steps=[(schedule.MORNING, "Sunscreen")])
-    sending.plan_reminders(now=DUE)
+    planning.plan_reminders(now=DUE)
     reminder = Reminder.objects.get(due_at=DUE)
     for _ in range(10):
         Reminder.objects.filter(pk=reminder.pk).update(status="pending")
         wins = []
-        run_workers(2, lambda wins=wins: wins.append(sending.claim([reminder.pk], now=DUE)))
-        assert sorted(wins) == [[], [reminder.pk]]
+        run_workers(2, lambda wins=wins: wins.append(sending.claim(reminder, now=DUE)))
+        assert sorted(wins) == [False, True]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from reminders import sending
+from reminders import planning
 from reminders.models import Reminder
 from routines import schedule
 from tests.test_reminder_support import make_plan, utc
@@ -13,10 +13,10 @@ NOW = utc(2027, 3, 2, 12, 0)
 
 def test_it_is_idempotent(alice):
     make_plan(alice)
-    sending.plan_reminders(now=NOW)
+    planning.plan_reminders(now=NOW)
     first = sorted(Reminder.objects.values_list("plan", "slot", "local_date", "channel", "due_at"))
-    sending.plan_reminders(now=NOW)
-    sending.plan_reminders(now=NOW + dt.timedelta(minutes=5))
+    planning.plan_reminders(now=NOW)
+    planning.plan_reminders(now=NOW + dt.timedelta(minutes=5))
     again = sorted(Reminder.objects.values_list("plan", "slot", "local_date", "channel", "due_at"))
     assert first == again
     assert len(first) > 0
@@ -24,7 +24,7 @@ def test_it_is_idempotent(alice):
 
 def test_it_plans_the_window_at_local_times(alice):
     make_plan(alice)
-    sending.plan_reminders(now=NOW)
+    planning.plan_reminders(now=NOW)
     rows = list(Reminder.objects.order_by("due_at").values_list("slot", "local_date", "due_at"))
     # now-2h .. now+36h (4 Mar 00:00 UTC): 2 Mar 08:00 and 20:30, 3 Mar 08:00 (EST = UTC-5).
     assert rows == [
@@ -36,7 +36,7 @@ def test_it_plans_the_window_at_local_times(alice):
 
 def test_it_does_not_backfill_history(alice):
     make_plan(alice, start=dt.date(2026, 1, 1))
-    sending.plan_reminders(now=NOW)
+    planning.plan_reminders(now=NOW)
     assert not Reminder.objects.filter(due_at__lt=NOW - dt.timedelta(hours=2)).exists()
 
 
@@ -48,7 +48,7 @@ def test_it_plans_a_slot_only_on_days_with_a_step_due(alice):
         steps=[(schedule.EVENING, "Glycolic acid", schedule.EVERY_N_DAYS, 2, 0)],
     )
     for hours in range(0, 24 * 5, 12):
-        sending.plan_reminders(now=NOW + dt.timedelta(hours=hours))
+        planning.plan_reminders(now=NOW + dt.timedelta(hours=hours))
     days = sorted(Reminder.objects.values_list("local_date", flat=True))
     assert days == [dt.date(2027, 3, 3), dt.date(2027, 3, 5), dt.date(2027, 3, 7)]
     assert set(Reminder.objects.values_list("slot", flat=True)) == {"evening"}
@@ -62,7 +62,7 @@ def test_it_plans_one_row_per_consented_channel(alice, bob):
     bob.save()
     make_plan(alice, steps=[(schedule.MORNING, "Sunscreen")])
     make_plan(bob, steps=[(schedule.MORNING, "Sunscreen")])
-    sending.plan_reminders(now=NOW)
+    planning.plan_reminders(now=NOW)
     assert sorted(Reminder.objects.filter(local_date=dt.date(2027, 3, 2)).values_list("patient", "channel")) == [
         (alice.pk, "email"),
         (alice.pk, "sms"),
@@ -72,15 +72,15 @@ def test_it_plans_one_row_per_consented_channel(alice, bob):
 def test_it_skips_plans_not_running(alice):
     make_plan(alice, status="ended")
     make_plan(alice, start=dt.date(2027, 6, 1))
-    sending.plan_reminders(now=NOW)
+    planning.plan_reminders(now=NOW)
     assert not Reminder.objects.exists()
 
 
 def test_it_replans_after_the_patient_changes_a_time(alice):
     make_plan(alice, steps=[(schedule.EVENING, "Moisturizer")])
-    sending.plan_reminders(now=NOW)
+    planning.plan_reminders(now=NOW)
     alice.evening_reminder_time = dt.time(21, 15)
     alice.save()
-    sending.replan_patient(patient=alice, now=NOW)
+    planning.replan_patient(patient=alice, now=NOW)
     due = list(Reminder.objects.order_by("due_at").values_list("due_at", flat=True))
     assert due == [utc(2027, 3, 3, 2, 15)]

@@ -1,6 +1,8 @@
 """Sending: exactly once, skipped with a reason, failed and retried with back-off."""
 
 import datetime as dt
+import os
+import signal
 import smtplib
 from unittest import mock
 
@@ -12,8 +14,9 @@ from django.test import override_settings
 from django.utils import timezone
 
 from education.models import Condition
-from reminders import sending
-from reminders.models import Reminder, WorkerHeartbeat
+from reminders import planning, sending
+from reminders.management.commands import run_reminders
+from reminders.models import Reminder, WorkerHeartbeat, claim_timeout, grace
 from routines import schedule
 from tests.test_reminder_support import make_plan, utc
 
@@ -26,7 +29,7 @@ LOCMEM_SEND = "django.core.mail.backends.locmem.EmailBackend.send_messages"
 def morning(alice):
     """Alice's planned morning reminder on 2 March (2 steps)."""
     plan = make_plan(alice, steps=[(schedule.MORNING, "Gentle cleanser"), (schedule.MORNING, "Sunscreen SPF 30")])
-    sending.plan_reminders(now=DUE)
+    planning.plan_reminders(now=DUE)
     return Reminder.objects.get(plan=plan, slot="morning", local_date=dt.date(2027, 3, 2))
 
 
@@ -65,7 +68,7 @@ def test_it_never_names_a_condition_or_the_plan(alice, mailoutbox):
         name="Milia care",
         steps=[(schedule.MORNING, "Phyto 52: helps release milia"), (schedule.MORNING, "Sunscreen")],
     )
-    sending.plan_reminders(now=DUE)
+    planning.plan_reminders(now=DUE)
     sending.send_due(now=DUE)
     email = mailoutbox[0]
     text = " ".join([email.subject, email.body, email.alternatives[0][0], str(email.extra_headers)]).lower()
@@ -192,27 +195,6 @@ def test_it_fails_a_reminder_left_sending_by_a_crashed_worker_without_resending(
     assert mailoutbox == []
 
 
-@override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}})
-def test_it_enqueues_once_and_re_enqueues_a_lost_task(morning):
-    from django_tasks import default_task_backend
-
-    default_task_backend.clear()
-    assert sending.enqueue_due(now=DUE) == 1
-    assert sending.enqueue_due(now=DUE + dt.timedelta(minutes=5)) == 0
-    assert sending.enqueue_due(now=DUE + dt.timedelta(minutes=11)) == 1  # the first task never ran
-    results = default_task_backend.results
-    assert [r.args for r in results] == [[[morning.pk]], [[morning.pk]]]
-
-
-@override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}})
-def test_it_sends_through_the_task_backend(morning, mailoutbox):
-    with time_machine.travel(DUE + dt.timedelta(minutes=1), tick=False):
-        sending.enqueue_due(now=DUE + dt.timedelta(minutes=1))
-    morning.refresh_from_db()
-    assert morning.status == "sent"
-    assert len(mailoutbox) == 1
-
-
 def test_it_runs_one_whole_pass_with_once_and_now(alice, mailoutbox, client):
     make_plan(alice)
     out = mock.Mock()
@@ -231,7 +213,7 @@ def test_it_runs_one_whole_pass_with_once_and_now(alice, mailoutbox, client):
 
 def test_it_reports_a_stale_scheduler(db, client):
     assert client.get("/healthz").json()["reminders"] == "stale"
-    sending.beat()
+    WorkerHeartbeat.objects.beat(WorkerHeartbeat.REMINDERS)
     assert client.get("/healthz").json()["reminders"] == "ok"
     WorkerHeartbeat.objects.update(beat_at=utc(2020, 1, 1))
     assert client.get("/healthz").json()["reminders"] == "stale"
@@ -251,78 +233,115 @@ def four_mornings(alice):
     """Four of Alice's morning reminders on 2 March (four one-step plans), planned and pending."""
     for n in range(4):
         make_plan(alice, name=f"Plan {n}", steps=[(schedule.MORNING, "Sunscreen SPF 30")])
-    sending.plan_reminders(now=DUE)
+    planning.plan_reminders(now=DUE)
     due = Reminder.objects.filter(slot="morning", local_date=dt.date(2027, 3, 2))
     assert due.count() == 4
     return due
 
 
-def test_a_slow_batch_reads_the_clock_and_never_sends_past_the_grace_window(four_mornings, monkeypatch):
-    monkeypatch.setattr(sending, "CLAIM_CHUNK", 2)
+def test_a_slow_mail_server_cannot_carry_a_leased_batch_past_the_grace_window(four_mornings):
     due = four_mornings
-    ids = list(due.order_by("pk").values_list("pk", flat=True))
-    # The task starts 30 s before the window closes; the mail server takes 20 s a message.
-    with time_machine.travel(DUE + sending.grace() - dt.timedelta(seconds=30), tick=False) as clock:
-        with mock.patch(LOCMEM_SEND, side_effect=lambda messages: clock.shift(20) or len(messages)) as send:
-            counts = sending.send_batch(ids)
-        assert counts == {"sent": 2} and send.call_count == 2
-        # The second chunk was not claimed once the window had closed; the next pass records why.
-        assert sending.skip_late(now=timezone.now()) == 2
-    assert sorted(due.values_list("status", flat=True)) == ["sent", "sent", "skipped", "skipped"]
-
-
-def test_a_slow_mail_server_cannot_carry_a_claimed_chunk_past_the_grace_window(four_mornings, monkeypatch):
-    monkeypatch.setattr(sending, "CLAIM_CHUNK", 4)
-    due = four_mornings
-    closes = DUE + sending.grace()
-    # All four are claimed 30 s before the window closes; the mail server takes 20 s a message.
+    closes = DUE + grace()
+    # All four are leased 30 s before the window closes; the mail server takes 20 s a message.
     with time_machine.travel(closes - dt.timedelta(seconds=30), tick=False) as clock:
         with mock.patch(LOCMEM_SEND, side_effect=lambda messages: clock.shift(20) or len(messages)) as send:
-            counts = sending.send_batch(list(due.values_list("pk", flat=True)))
-    assert counts == {"sent": 2, "skipped": 2} and send.call_count == 2
-    sent = due.filter(status="sent").order_by("sent_at")
-    # Each is stamped when it went out, not when the chunk was claimed.
-    assert [r.sent_at for r in sent] == [closes - dt.timedelta(seconds=30), closes - dt.timedelta(seconds=10)]
+            assert sending.send_due() == 4
+        assert send.call_count == 2
+        # Each is stamped when it went out, not when the batch was leased.
+        sent = due.filter(status="sent").order_by("sent_at")
+        assert [r.sent_at for r in sent] == [closes - dt.timedelta(seconds=30), closes - dt.timedelta(seconds=10)]
+        # The other two were never claimed: still pending, and the next pass records why.
+        assert sending.send_due() == 0
+        assert sending.skip_late(now=timezone.now()) == 2
     assert all(r.startswith("Too late") for r in due.filter(status="skipped").values_list("skip_reason", flat=True))
 
 
 def test_the_scheduler_loop_survives_a_failed_pass(db, monkeypatch):
-    from reminders.management.commands import run_reminders
-
     class Stop(Exception):
         pass
 
     passes, sleeps = [], []
 
-    def run_pass(self, fixed_now, *, plan, send_here):
+    def run_pass(self, fixed_now, *, plan):
         passes.append(plan)
         if len(passes) == 1:
             raise OperationalError("server closed the connection unexpectedly")
 
-    def sleep(seconds):
+    def sleep(self, seconds):
         sleeps.append(seconds)
         if len(sleeps) == 2:
             raise Stop
 
     monkeypatch.setattr(run_reminders.Command, "run_pass", run_pass)
-    monkeypatch.setattr(run_reminders.time, "sleep", sleep)
+    monkeypatch.setattr(run_reminders.Command, "sleep", sleep)
     with pytest.raises(Stop):
         call_command("run_reminders", stdout=mock.Mock())
     # The failed pass was retried, and since it never planned, the next pass plans.
     assert passes == [True, True]
 
 
-def test_a_worker_hands_back_rows_it_is_too_slow_to_send_before_recovery_would_take_them(four_mornings, monkeypatch):
-    monkeypatch.setattr(sending, "CLAIM_CHUNK", 4)
+def test_the_scheduler_loop_finishes_its_pass_and_stops_on_sigterm(db, monkeypatch):
+    passes = []
+
+    def run_pass(self, fixed_now, *, plan):
+        passes.append(plan)
+        os.kill(os.getpid(), signal.SIGTERM)  # as honcho does on Ctrl-C
+
+    monkeypatch.setattr(run_reminders.Command, "run_pass", run_pass)
+    before = signal.getsignal(signal.SIGTERM)
+    call_command("run_reminders", "--no-plan", stdout=mock.Mock())
+    assert passes == [False]
+    assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_a_worker_stops_at_the_end_of_its_lease_and_leaves_the_rest_to_the_next_one(four_mornings):
     due = four_mornings
-    # Recovery takes "sending" rows after 10 minutes; each message here takes 3.
+    # The lease is a minute; each message here takes 40 s.
     with time_machine.travel(DUE + dt.timedelta(minutes=1), tick=False) as clock:
-        with mock.patch(LOCMEM_SEND, side_effect=lambda messages: clock.shift(180) or len(messages)) as send:
-            counts = sending.send_batch(list(due.values_list("pk", flat=True)))
-        assert counts == {"sent": 2, "pending": 2} and send.call_count == 2
-        clock.shift(dt.timedelta(minutes=10))
-        assert sending.recover_stuck(now=timezone.now()) == 0
-        # The handed-back rows go out with the next task, still inside the grace window.
+        with mock.patch(LOCMEM_SEND, side_effect=lambda messages: clock.shift(40) or len(messages)) as send:
+            assert sending.send_due() == 4
+        assert send.call_count == 2
+        assert sorted(due.values_list("status", flat=True)) == ["pending", "pending", "sent", "sent"]
+        assert sending.recover_stuck(now=timezone.now() + claim_timeout()) == 0  # nothing was left "sending"
         with mock.patch(LOCMEM_SEND, side_effect=lambda messages: len(messages)) as send:
-            assert sending.send_due() == 2
+            assert sending.send_due() == 2  # the lease ran out: the rest are due for any worker
+        assert send.call_count == 2
     assert list(due.values_list("status", flat=True)) == ["sent"] * 4
+
+
+def test_a_lease_keeps_other_workers_off_until_it_runs_out(four_mornings):
+    due = four_mornings
+    now = DUE + dt.timedelta(minutes=1)
+    mine = sending.lease(now=now, until=now + sending.LEASE, limit=3)
+    assert len(mine) == 3
+    theirs = sending.lease(now=now, until=now + sending.LEASE, limit=10)
+    assert [r.pk for r in theirs] == [r.pk for r in due.exclude(pk__in=[r.pk for r in mine])]
+    assert sending.lease(now=now, until=now + sending.LEASE, limit=10) == []
+    later = now + sending.LEASE
+    assert len(sending.lease(now=later, until=later + sending.LEASE, limit=10)) == 4
+    assert set(due.values_list("status", flat=True)) == {"pending"}  # a lease alone never makes a row "sending"
+
+
+def test_a_worker_killed_mid_batch_leaves_only_the_message_in_hand_unknown(four_mornings, mailoutbox):
+    """SIGKILL in-process: the transport never returns on the third message."""
+    due = four_mornings
+
+    class Killed(BaseException):
+        pass
+
+    def send_then_die(messages):
+        if len(mailoutbox) == 2:
+            raise Killed
+        mailoutbox.extend(messages)
+        return len(messages)
+
+    with mock.patch(LOCMEM_SEND, side_effect=send_then_die), pytest.raises(Killed):
+        sending.send_due(now=DUE)
+    assert sorted(due.values_list("status", flat=True)) == ["pending", "sending", "sent", "sent"]
+
+    # A pass after the claim timeout: the one in hand is "delivery unknown", the never-tried one goes out.
+    later = DUE + claim_timeout() + dt.timedelta(minutes=1)
+    call_command("run_reminders", "--once", "--now", later.isoformat(), stdout=mock.Mock())
+    assert sorted(due.values_list("status", flat=True)) == ["failed", "sent", "sent", "sent"]
+    assert "delivery is unknown" in due.get(status="failed").last_error
+    assert len(mailoutbox) == 3

@@ -4,7 +4,7 @@ import datetime as dt
 
 import time_machine
 
-from reminders import sending
+from reminders import planning
 from reminders.models import Reminder
 from tests.test_reminder_support import make_plan
 
@@ -114,7 +114,7 @@ def test_it_is_for_patients_only(derm_client):
 @time_machine.travel(NOW, tick=False)
 def test_it_replans_when_staff_change_the_times_in_the_admin(alice, derm, desk, client):
     make_plan(alice)
-    sending.plan_reminders(now=NOW)
+    planning.plan_reminders(now=NOW)
     evening = Reminder.objects.filter(slot="evening", local_date=dt.date(2027, 3, 2))
     # 20:30 in New York (EST, UTC-5) is 01:30 UTC the next day.
     assert evening.get().due_at == dt.datetime(2027, 3, 3, 1, 30, tzinfo=dt.UTC)

@@ -1,32 +1,41 @@
-"""The reminder scheduler.
+"""The reminder worker: it plans, and it sends. The Reminder table is its only queue.
 
     python manage.py run_reminders                 # loop forever
     python manage.py run_reminders --once          # one whole pass, sends included, then exit
     python manage.py run_reminders --once --now 2027-03-14T12:01:00Z
+    python manage.py run_reminders --no-plan       # an extra copy that only sends
 
-A pass: plan ahead → skip what is too late → recover rows stuck "sending" →
-enqueue due reminders for the task worker (`db_worker`), or with --once send
-them right here → write the heartbeat /healthz reads.
+A pass: plan ahead → skip what is too late → recover rows a dead worker left
+"sending" → send everything due, a leased batch at a time → write the
+heartbeat /healthz reads.
 
-Concurrency: any number of schedulers and task workers may run at once, on
-several machines sharing one PostgreSQL database. Every step is safe to
-repeat or race: planning inserts ignore existing rows (unique constraint),
-skipping and recovery are conditional UPDATEs, a reminder enqueued twice is
-harmless because each send first claims its row with a conditional UPDATE
-(pending → sending) that only one worker can win. See routines/sending.py.
+Concurrency: run as many copies as you like, on several machines sharing one
+PostgreSQL database; on SQLite the single writer serialises them. Every step
+is safe to repeat or race: planning inserts ignore existing rows (unique
+constraint), skipping and recovery are conditional UPDATEs, a batch is leased
+with SELECT … FOR UPDATE SKIP LOCKED, and each send first claims its row with
+a conditional UPDATE (pending → sending) that only one worker can win. A
+worker killed mid-batch leaves at most the one reminder it was sending as
+"delivery unknown". See reminders/sending.py.
+
+Scaling out: every copy plans by default; planning is idempotent but reads
+every active plan, so extra copies may run with --no-plan and leave it to one.
+SIGTERM or SIGINT (Ctrl-C under `make run`) lets the batch in hand finish,
+then stops.
 """
 
 import datetime as dt
 import logging
+import signal
 import time
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from reminders import sending
+from reminders import planning, sending
+from reminders.models import WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +52,10 @@ def parse_now(value: str) -> dt.datetime:
 class Command(BaseCommand):
     help = "Plan reminders and send the due ones (loops; --once for a single pass)."
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shutdown = False
+
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="Run one whole pass, sending what is due, then exit.")
         parser.add_argument("--now", help="With --once: act as if it were this instant (ISO 8601 with zone).")
@@ -50,19 +63,33 @@ class Command(BaseCommand):
         parser.add_argument(
             "--plan-every", type=float, default=600, help="Seconds between planning runs in the loop (default 600)."
         )
+        parser.add_argument("--no-plan", action="store_true", help="Never plan: skip, recover and send only.")
 
-    def handle(self, *, once, now, interval, plan_every, **options):
+    def on_signal(self, signum, frame):
+        self.stdout.write(f"{signal.strsignal(signum)}: finishing the batch in hand, then stopping.")
+        self.shutdown = True
+
+    def handle(self, *, once, now, interval, plan_every, no_plan, **options):
         if now and not once:
             raise CommandError("--now only makes sense with --once.")
         if once:
-            self.run_pass(parse_now(now) if now else None, plan=True, send_here=True)
+            self.run_pass(parse_now(now) if now else None, plan=not no_plan)
             return
+        previous = {signum: signal.signal(signum, self.on_signal) for signum in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            self.loop(interval=interval, plan_every=None if no_plan else plan_every)
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+    def loop(self, *, interval: float, plan_every: float | None) -> None:
+        """Run passes every `interval` seconds until told to stop; plan every `plan_every` seconds (None: never)."""
         last_planned = None
-        while True:
+        while not self.shutdown:
             started = time.monotonic()
-            plan = last_planned is None or started - last_planned >= plan_every
+            plan = plan_every is not None and (last_planned is None or started - last_planned >= plan_every)
             try:
-                self.run_pass(None, plan=plan, send_here=False)
+                self.run_pass(None, plan=plan)
             except DatabaseError:
                 # The database is down or restarting: try again next pass. No heartbeat is
                 # written meanwhile, so /healthz reports "stale" if it lasts.
@@ -71,45 +98,46 @@ class Command(BaseCommand):
             else:
                 if plan:
                     last_planned = started
-            time.sleep(max(0.0, interval - (time.monotonic() - started)))
+            self.sleep(max(0.0, interval - (time.monotonic() - started)))
 
-    def run_pass(self, fixed_now: dt.datetime | None, *, plan: bool, send_here: bool) -> None:
+    def sleep(self, seconds: float) -> None:
+        """Wait for the next pass, waking early to stop."""
+        until = time.monotonic() + seconds
+        while not self.shutdown and (left := until - time.monotonic()) > 0:
+            time.sleep(min(left, 1.0))
+
+    def run_pass(self, fixed_now: dt.datetime | None, *, plan: bool) -> None:
         """One pass: at instant `fixed_now` throughout (`--now`), or None for the clock.
 
         By the clock, planning and the checks use the time the pass began, and
-        sends made here read the clock as they go, so a long backlog never sends
-        past the grace window.
+        sends read the clock as they go, so a long backlog never sends past
+        the grace window.
         """
         now = fixed_now or timezone.now()
         planned = self.plan_ahead(now) if plan else 0
         skipped = self.skip_late(now)
         recovered = self.recover_stuck(now)
-        handled = 0
-        if send_here:
-            while count := self.send_due(fixed_now):
-                handled += count
-        else:
-            while count := self.enqueue_due(now):
-                handled += count
-        detail = f"planned {planned}, skipped {skipped}, recovered {recovered}, due {handled}"
-        sending.beat(detail=detail)
+        leased = 0
+        while not self.shutdown and (count := self.send_due(fixed_now)):
+            leased += count
+        detail = f"planned {planned}, skipped {skipped}, recovered {recovered}, leased {leased}"
+        WorkerHeartbeat.objects.beat(WorkerHeartbeat.REMINDERS, detail=detail)
         self.stdout.write(f"{now:%Y-%m-%dT%H:%M:%SZ} run_reminders: {detail}")
 
     # Each step is a small method, testable on its own; the counts say whether there is more to do.
 
     def plan_ahead(self, now: dt.datetime) -> int:
-        return sending.plan_reminders(now=now)
+        """Create the reminders due soon; returns how many rows were offered (existing ones are ignored)."""
+        return planning.plan_reminders(now=now)
 
     def skip_late(self, now: dt.datetime) -> int:
+        """Record what is past the grace window as skipped; returns how many."""
         return sending.skip_late(now=now)
 
     def recover_stuck(self, now: dt.datetime) -> int:
+        """Record rows a dead worker left "sending" as failed, delivery unknown; returns how many."""
         return sending.recover_stuck(now=now)
 
-    def enqueue_due(self, now: dt.datetime) -> int:
-        """Enqueue every due reminder not yet enqueued; 0 when nothing is left."""
-        return sending.enqueue_due(now=now, batch_size=settings.REMINDER_BATCH_SIZE)
-
     def send_due(self, now: dt.datetime | None) -> int:
-        """Send one batch in this process (at `now`, or by the clock if None); 0 when nothing due is left."""
-        return sending.send_due(now=now, batch_size=settings.REMINDER_BATCH_SIZE)
+        """Lease and send one batch (at `now`, or by the clock if None); 0 when nothing due is left."""
+        return sending.send_due(now=now)

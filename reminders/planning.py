@@ -1,0 +1,130 @@
+"""Planning reminders: which rows to create, and when each is due.
+
+For each active plan, slot and local date with at least one step due
+(`plan.steps_due_on`), one row per consented channel, due at the patient's
+local reminder time converted to UTC. Only rows due inside
+[now - grace, now + plan-ahead] are created, so a first run never backfills
+history. Inserts are batched `bulk_create(ignore_conflicts=True)`: the unique
+(plan, slot, local_date, channel) constraint makes planning idempotent and
+safe to run from several workers at once.
+
+Daylight saving. A reminder time that does not exist on a spring-forward day
+moves to the first valid minute after the gap; an ambiguous time on a
+fall-back day uses its first occurrence (fold=0). Exactly one reminder per
+slot and date either way.
+"""
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterable, Iterator
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+
+from portal.models import Patient
+from routines import schedule
+from routines.models import Plan
+
+from .models import Reminder, grace
+
+SLOTS = (schedule.MORNING, schedule.EVENING)
+
+
+# --- Time arithmetic -----------------------------------------------------
+
+
+def local_due_at(day: dt.date, at: dt.time, tz: zoneinfo.ZoneInfo) -> dt.datetime:
+    """The UTC instant of wall-clock time `at` on local date `day` in `tz`.
+
+    Nonexistent (spring-forward gap) → the first valid minute after the gap;
+    ambiguous (fall-back) → the first occurrence.
+    """
+    wall = dt.datetime.combine(day, at.replace(second=0, microsecond=0))
+    # Gaps are at most a day long (Samoa, 2011); most are an hour.
+    for minutes in range(24 * 60 + 1):
+        candidate = wall + dt.timedelta(minutes=minutes)
+        instant = candidate.replace(tzinfo=tz, fold=0).astimezone(dt.UTC)
+        # A wall time exists iff it survives the round trip through UTC.
+        if instant.astimezone(tz).replace(tzinfo=None) == candidate:
+            return instant
+    raise ValueError(f"No valid local time near {wall} in {tz}")
+
+
+def reminder_time(patient: Patient, slot: str) -> dt.time:
+    return patient.morning_reminder_time if slot == schedule.MORNING else patient.evening_reminder_time
+
+
+def consented_channels(patient: Patient) -> list[str]:
+    channels = []
+    if patient.email_consent:
+        channels.append(Reminder.Channel.EMAIL)
+    if patient.sms_consent:
+        channels.append(Reminder.Channel.SMS)
+    return channels
+
+
+# --- Planning ------------------------------------------------------------
+
+
+def reminders_for_plan(plan: Plan, *, start: dt.datetime, end: dt.datetime) -> Iterator[Reminder]:
+    """Unsaved Reminder rows for `plan` due within [start, end]."""
+    patient = plan.patient
+    channels = consented_channels(patient)
+    if not channels:
+        return
+    tz = patient.tz
+    day, last = start.astimezone(tz).date(), end.astimezone(tz).date()
+    while day <= last:
+        due = plan.steps_due_on(day)
+        for slot in SLOTS:
+            if not due[slot]:
+                continue
+            due_at = local_due_at(day, reminder_time(patient, slot), tz)
+            if start <= due_at <= end:
+                for channel in channels:
+                    yield Reminder(
+                        patient=patient, plan=plan, slot=slot, local_date=day, due_at=due_at, channel=channel
+                    )
+        day += dt.timedelta(days=1)
+
+
+def plan_reminders(*, now: dt.datetime, patient_ids: Iterable[int] | None = None, batch_size: int | None = None) -> int:
+    """Create the missing reminders due in [now - grace, now + plan-ahead].
+
+    Idempotent. Walks plans in primary-key chunks so memory stays flat however
+    many patients there are. Returns how many candidate rows were offered to
+    the database (existing ones are ignored by the unique constraint).
+    """
+    batch_size = batch_size or settings.REMINDER_BATCH_SIZE
+    start = now - grace()
+    end = now + dt.timedelta(hours=settings.REMINDER_PLAN_AHEAD_HOURS)
+    # Any local date some zone (UTC-12 … UTC+14) can have inside the window.
+    first_day, last_day = (start - dt.timedelta(hours=12)).date(), (end + dt.timedelta(hours=14)).date()
+    plans = (
+        Plan.objects.filter(status=Plan.Status.ACTIVE, start_date__lte=last_day)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=first_day))
+        .filter(Q(patient__email_consent=True) | Q(patient__sms_consent=True))
+        .select_related("patient")
+        # Steps, phases and the patients' procedures (holds): a few queries per chunk, not per plan.
+        .with_schedule()
+        .order_by("pk")
+    )
+    if patient_ids is not None:
+        plans = plans.filter(patient_id__in=list(patient_ids))
+    offered, last_pk = 0, 0
+    while True:
+        chunk = list(plans.filter(pk__gt=last_pk)[:batch_size])
+        if not chunk:
+            return offered
+        last_pk = chunk[-1].pk
+        rows = [row for plan in chunk for row in reminders_for_plan(plan, start=start, end=end)]
+        Reminder.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+        offered += len(rows)
+
+
+@transaction.atomic
+def replan_patient(*, patient: Patient, now: dt.datetime) -> None:
+    """Re-plan a patient's future reminders after their times, zone or consent changed."""
+    Reminder.objects.filter(patient=patient, status=Reminder.Status.PENDING, due_at__gt=now).delete()
+    plan_reminders(now=now, patient_ids=[patient.pk])
