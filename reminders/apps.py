@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class RemindersConfig(AppConfig):
     name = "reminders"
     verbose_name = "Reminders"
+
+    def ready(self):
+        # portal sits below this app and never imports it: plug this app's parts into portal's hooks.
+        # (Imported here, not at the top: they read models, which are ready only now.)
+        from portal import health
+
+        from .health import reminders_health
+
+        health.register("reminders", reminders_health)
