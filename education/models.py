@@ -1,5 +1,6 @@
 import calendar
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.conf import settings
@@ -9,6 +10,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
+
+from portal.models import Patient
 
 from .rendering import flesch_kincaid_grade, render_markdown
 
@@ -34,6 +37,17 @@ class Condition(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# Where a patient's own articles come from (/learn/ lists them first). The apps built on education
+# register them from their AppConfig.ready(), so education never imports them: functions
+# (patient, local date) -> a queryset of article ids (routines: the articles of the plans running that day).
+PATIENT_ARTICLE_SOURCES: list[Callable[[Patient, dt.date], models.QuerySet]] = []
+
+
+def register_patient_articles(source: Callable[[Patient, dt.date], models.QuerySet]) -> None:
+    if source not in PATIENT_ARTICLE_SOURCES:
+        PATIENT_ARTICLE_SOURCES.append(source)
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -73,12 +87,12 @@ class ArticleQuerySet(models.QuerySet):
         named = sorted((name, items) for name, items in groups.items() if name is not None)
         return named + ([("Other topics", groups[None])] if None in groups else [])
 
-    def for_plans_of(self, patient, day: dt.date):
-        """Published articles attached to the patient's plans running on local date `day`."""
-        from routines.models import Plan
-
-        plans = Plan.objects.active_on(day).filter(patient=patient)
-        return self.published().filter(pk__in=plans.values("articles"))
+    def for_patient(self, patient: Patient, day: dt.date):
+        """Published articles the clinic attached to the patient's care on local date `day` (all registered sources)."""
+        attached = Q(pk__in=[])  # none, unless a source adds some
+        for source in PATIENT_ARTICLE_SOURCES:
+            attached |= Q(pk__in=source(patient, day))
+        return self.published().filter(attached)
 
 
 class Article(models.Model):

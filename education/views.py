@@ -29,7 +29,7 @@ def article_list(request):
     patient = _patient_of(request.user)
     mine = []
     if patient is not None and not query:
-        mine = list(Article.objects.for_plans_of(patient, patient.local_today()).only("title", "slug", "summary"))
+        mine = list(Article.objects.for_patient(patient, patient.local_today()).only("title", "slug", "summary"))
         if mine:
             # Which articles the plan links is part of the plan.
             AccessLog.objects.record(request, patient=patient, action=AccessLog.VIEW, what="Learn: the plan's articles")

@@ -1,4 +1,5 @@
 import datetime as dt
+from collections.abc import Callable
 
 from auditlog.context import disable_auditlog
 from auditlog.models import LogEntry
@@ -11,6 +12,16 @@ from .models import AccessLog, Patient, new_calendar_token
 # Patient fields whose old values the change history must not keep once the patient is removed.
 IDENTIFYING_FIELDS = {"user", "chart_number", "date_of_birth", "phone"}
 
+# What the apps built on portal clear of their own rows when a patient is removed (portal never
+# imports them): functions taking `patient=`, registered from each app's AppConfig.ready().
+ANONYMISERS: list[Callable[..., None]] = []
+
+
+def register_anonymiser(anonymise: Callable[..., None]) -> None:
+    """Have `anonymise(patient=...)` run inside `anonymise_patient`, after the patient's own record is stripped."""
+    if anonymise not in ANONYMISERS:
+        ANONYMISERS.append(anonymise)
+
 
 @transaction.atomic
 def anonymise_patient(*, patient: Patient) -> Patient:
@@ -20,12 +31,10 @@ def anonymise_patient(*, patient: Patient) -> Patient:
     attached to a record nobody can tie back to a person from the portal
     alone. The change history keeps who changed what and when, without the
     identifying values; login-attempt records for the old username go, and
-    so do delivery errors (they can quote the email address) and names in
-    old access-log rows.
+    so do names in old access-log rows. Each registered anonymiser then
+    clears what its app keeps (the plans' history, delivery errors that can
+    quote the email address, ...).
     """
-    from reminders.models import Reminder
-    from routines.models import Plan
-
     user = patient.user
     old_logins = {user.username.lower(), user.email.lower()} - {""}
     with disable_auditlog():  # the anonymising save itself would record every old value
@@ -55,11 +64,7 @@ def anonymise_patient(*, patient: Patient) -> Patient:
         LogEntry.objects.filter(pk=entry.pk).update(
             object_repr=str(patient), changes=changes, changes_text="", serialized_data=None
         )
-    for plan in Plan.objects.filter(patient=patient):  # a plan's name in the history says whose it is
-        plan_history = LogEntry.objects.get_for_object(plan)
-        plan_history.update(object_repr=str(plan), serialized_data=None)
     LogEntry.objects.filter(actor=user).update(actor_email="")
-    Reminder.objects.filter(patient=patient).exclude(last_error="").update(last_error="(removed with the patient)")
     # Admin views logged before the log used ids named the record ("Admin patient: Alice Smith (C-1001)").
     # The rows stay (append-only for everyone else); only the name goes.
     named = AccessLog.objects.filter(patient=patient, what__startswith="Admin ", what__contains=": ")
@@ -68,4 +73,6 @@ def anonymise_patient(*, patient: Patient) -> Patient:
     for model in (AccessAttempt, AccessFailureLog, LoginLog):
         for login in old_logins:
             model.objects.filter(username__iexact=login).delete()
+    for anonymise in ANONYMISERS:
+        anonymise(patient=patient)
     return patient
