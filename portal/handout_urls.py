@@ -1,16 +1,22 @@
-"""Staff handout URLs (/handouts/...). Each app supplies its own view."""
+"""Staff handout URLs (/handouts/...), one namespace for every app's printouts.
 
-from django.urls import path
+portal prints the invitation letter; the apps built on it name their own
+handout URL module in their AppConfig (`handout_urls = "<app>.handout_urls"`),
+included here by name, so portal never imports them.
+"""
 
-from education import views as education_views
-from routines import views as routine_views
+from django.apps import apps
+from django.urls import include, path
 
 from . import views
 
 app_name = "handouts"
 
 urlpatterns = [
-    path("patients/<int:patient_id>/plan.pdf", routine_views.staff_plan_handout, name="patient-plan"),
     path("patients/<int:patient_id>/invite.pdf", views.invite_handout, name="patient-invite"),
-    path("articles/<slug:slug>.pdf", education_views.staff_article_handout, name="article"),
+    *(
+        path("", include(config.handout_urls))
+        for config in apps.get_app_configs()
+        if getattr(config, "handout_urls", None)
+    ),
 ]

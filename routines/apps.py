@@ -4,6 +4,8 @@ from django.apps import AppConfig
 class RoutinesConfig(AppConfig):
     name = "routines"
     verbose_name = "Skincare routines"
+    # Collected under /handouts/ by portal/handout_urls.py.
+    handout_urls = "routines.handout_urls"
 
     def ready(self):
         # portal and education sit below this app and never import it: plug this app's parts into their hooks.
