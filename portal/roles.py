@@ -32,7 +32,6 @@ ROLE_PERMISSIONS = {
             ("routines", "stepcheck", ("view",)),
             ("reminders", "reminder", ("view", "change")),
             ("axes", "accessattempt", ("view", "delete")),
-            ("auditlog", "logentry", ("view",)),
         ],
         "custom": [
             ("portal", "invite_patient"),

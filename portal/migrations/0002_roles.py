@@ -16,7 +16,6 @@ class Migration(migrations.Migration):
         ("education", "0001_initial"),
         ("routines", "0001_initial"),
         ("axes", "0010_accessattemptexpiration"),
-        ("auditlog", "0017_add_actor_email"),
     ]
 
     operations = [migrations.RunPython(sync_roles, migrations.RunPython.noop)]
