@@ -1,41 +1,15 @@
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.utils import timezone
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
+
+from portal.history import HistoryAdmin
 
 from .models import PUBLISH_PERMISSION, TARGET_READING_GRADE, Article, Condition
 
 # Set only by the review actions, never typed in the form (nor brought back by a history restore).
 WORKFLOW_FIELDS = ("status", "medical_reviewer", "reviewed_on", "next_review_due", "published_at")
 TEXT_FIELDS = ("title", "summary", "body")
-
-
-class HistoryAdmin(SimpleHistoryAdmin):
-    """SimpleHistoryAdmin whose history pages answer 404, not 500, for an id of the wrong type.
-
-    simple-history's URLs take any text as the object and version ids and query
-    with it as is; Django's own change view checks the id first, so these do too.
-    """
-
-    def history_view(self, request, object_id, extra_context=None):
-        self._check_ids(object_id)
-        return super().history_view(request, object_id, extra_context)
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        self._check_ids(object_id, version_id)
-        return super().history_form_view(request, object_id, version_id, extra_context)
-
-    def _check_ids(self, object_id, version_id=None):
-        history_model = getattr(self.model, self.model._meta.simple_history_manager_attribute).model
-        try:
-            self.model._meta.pk.to_python(unquote(object_id))
-            if version_id is not None:
-                history_model._meta.pk.to_python(version_id)
-        except ValidationError:
-            raise Http404 from None
 
 
 @admin.register(Condition)
@@ -120,12 +94,6 @@ class ArticleAdmin(HistoryAdmin):
                 obj.status = Article.Status.IN_REVIEW
                 messages.warning(request, f"“{obj}” changed, so it went back to review and is hidden from patients.")
         super().save_model(request, obj, form, change)
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        # simple-history lets anyone who may *view* history post a restore; restoring is a change.
-        if request.method == "POST" and not self.has_change_permission(request):
-            raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def _run_workflow(self, request, queryset, step: str, done: str):
         moved = 0
