@@ -1,10 +1,15 @@
-"""Admin for reminders (imported by routines/admin.py): a read-only log with one action."""
+"""Admin for reminders: a read-only log with one action, and re-planning from the patient page."""
 
 from django.contrib import admin, messages
+from django.utils import timezone
 
 from portal.admin_site import ReadOnlyAdmin
+from portal.models import Patient
+from routines.admin import PatientAdmin as RoutinesPatientAdmin
 
+from .forms import ReminderPreferencesForm
 from .models import Reminder
+from .planning import replan_patient
 
 
 @admin.register(Reminder)
@@ -33,3 +38,21 @@ class ReminderAdmin(ReadOnlyAdmin):
             f"{count} failed reminder(s) queued again; any older than the grace window will be skipped.",
             messages.SUCCESS,
         )
+
+
+# The patient's reminder settings: changing any of them on the patient page re-plans their reminders.
+REMINDER_FIELDS = frozenset(ReminderPreferencesForm.Meta.fields)
+
+admin.site.unregister(Patient)
+
+
+@admin.register(Patient)
+class PatientAdmin(RoutinesPatientAdmin):
+    """The patient page as routines leaves it, re-planning the patient's reminders when staff change their settings."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and REMINDER_FIELDS.intersection(form.changed_data):
+            # Reminders are planned up to a day and a half ahead: re-plan them, as the
+            # patient's own settings page does, or they would still go out at the old time.
+            replan_patient(patient=obj, now=timezone.now())
