@@ -5,7 +5,10 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.urls import reverse
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers
+
+from .language import language_of, patient_of
 
 SESSION_STARTED = "staff_session_started"
 SESSION_SEEN = "staff_session_seen"
@@ -71,3 +74,23 @@ class PrivatePagesMiddleware:
         if user is not None and user.is_authenticated and "no-store" not in response.get("Cache-Control", ""):
             add_never_cache_headers(response)  # also marks it private
         return response
+
+
+class PatientLanguageMiddleware:
+    """Puts a signed-in patient's pages in the language of their record (`Patient.preferred_language`).
+
+    The record, not the browser, decides: it is also what their reminders,
+    emails and PDFs use, and a clinic computer's browser may be set to either
+    language. Staff and visitors keep the language LocaleMiddleware chose from
+    the cookie or Accept-Language (the admin has its own Spanish).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        patient = patient_of(request.user)
+        if patient is not None:
+            translation.activate(language_of(patient))
+            request.LANGUAGE_CODE = translation.get_language()
+        return self.get_response(request)

@@ -7,6 +7,7 @@ from . import views
 urlpatterns = [
     path("", include("routines.home_urls")),
     path("healthz", views.healthz, name="healthz"),
+    path("", include("portal.language_urls")),
     path("accounts/activate/<str:token>/", views.activate, name="activate"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
