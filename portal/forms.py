@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
 
 from .models import Patient
 
@@ -28,9 +29,9 @@ class PatientAdminForm(ReminderPauseMixin, forms.ModelForm):
     portal invitation.
     """
 
-    first_name = forms.CharField(max_length=150)
-    last_name = forms.CharField(max_length=150)
-    email = forms.EmailField(help_text="The patient's portal login and where reminders go.")
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    email = forms.EmailField(label=_("Email"), help_text=_("The patient's portal login and where reminders go."))
 
     class Meta:
         model = Patient
@@ -67,7 +68,7 @@ class PatientAdminForm(ReminderPauseMixin, forms.ModelForm):
         if self.instance.pk:
             others = others.exclude(pk=self.instance.user_id)
         if others.exists():
-            raise forms.ValidationError("Another account already uses this email address.")
+            raise forms.ValidationError(_("Another account already uses this email address."))
         return email
 
     def save(self, commit=True):
@@ -91,8 +92,8 @@ class PatientAdminForm(ReminderPauseMixin, forms.ModelForm):
 class LoginForm(AuthenticationForm):
     remember_me = forms.BooleanField(
         required=False,
-        label="Keep me signed in on this device for 14 days",
-        help_text="Only on your own phone or computer.",
+        label=_("Keep me signed in on this device for 14 days"),
+        help_text=_("Only on your own phone or computer."),
     )
 
     def clean_username(self):
