@@ -82,7 +82,7 @@ def send_password_reset(*, patient: Patient, request) -> bool:
         domain_override=base.netloc,
         use_https=base.scheme == "https",
         request=request,
-        extra_email_context={"site_name": settings.CLINIC_NAME},
+        extra_email_context={"clinic_name": settings.CLINIC_NAME},
     )
     AccessLog.objects.record(request, patient=patient, action=AccessLog.CHANGE, what="Sent password reset email")
     return True

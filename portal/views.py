@@ -54,6 +54,8 @@ account_rate_limit = ratelimit(key="ip", rate=lambda group, request: settings.RA
 class PasswordResetView(auth_views.PasswordResetView):
     """Django's reset view, rate-limited; it already says the same whether or not the account exists."""
 
+    extra_email_context = {"clinic_name": settings.CLINIC_NAME}
+
 
 def rate_limited(request, exception):
     return render(request, "registration/rate_limited.html", status=429)

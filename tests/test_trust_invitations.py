@@ -147,3 +147,9 @@ def test_it_still_lets_dermatologists_filter_by_skin(derm_client, alice, bob):
     response = derm_client.get("/admin/portal/patient/?skin_check_ins__isnull=False")
     assert response.status_code == 200
     assert [p.pk for p in response.context["cl"].result_list] == [alice.pk]
+
+
+def test_it_names_the_clinic_in_every_password_reset_subject(client, desk_client, alice, mailoutbox, settings):
+    client.post("/accounts/password_reset/", {"email": alice.user.email})
+    desk_client.post("/admin/portal/patient/", {"action": "send_password_reset_email", "_selected_action": [alice.pk]})
+    assert [m.subject for m in mailoutbox] == [f"Reset your {settings.CLINIC_NAME} portal password"] * 2
