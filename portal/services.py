@@ -1,16 +1,15 @@
 import datetime as dt
 from collections.abc import Callable
 
-from auditlog.context import disable_auditlog
-from auditlog.models import LogEntry
 from axes.models import AccessAttempt, AccessFailureLog
 from axes.models import AccessLog as LoginLog
 from django.db import transaction
 
 from .models import AccessLog, Patient, new_calendar_token
 
-# Patient fields whose old values the change history must not keep once the patient is removed.
-IDENTIFYING_FIELDS = {"user", "chart_number", "date_of_birth", "phone"}
+# Patient fields whose old values the saved copies (Patient.history) must not keep once the patient is removed.
+# The copies keep their link to the user, which is anonymised too.
+IDENTIFYING_FIELDS = ("chart_number", "date_of_birth", "phone")
 
 # What the apps built on portal clear of their own rows when a patient is removed (portal never
 # imports them): functions taking `patient=`, registered from each app's AppConfig.ready().
@@ -37,34 +36,26 @@ def anonymise_patient(*, patient: Patient) -> Patient:
     """
     user = patient.user
     old_logins = {user.username.lower(), user.email.lower()} - {""}
-    with disable_auditlog():  # the anonymising save itself would record every old value
-        user.username = f"removed-{patient.pk}"
-        user.first_name = ""
-        user.last_name = ""
-        user.email = ""
-        user.is_active = False
-        user.set_unusable_password()
-        user.save()
+    user.username = f"removed-{patient.pk}"
+    user.first_name = ""
+    user.last_name = ""
+    user.email = ""
+    user.is_active = False
+    user.set_unusable_password()
+    user.save()
 
-        patient.chart_number = f"REMOVED-{patient.pk}"
-        patient.date_of_birth = dt.date(1900, 1, 1)
-        patient.phone = ""
-        patient.email_consent = False
-        patient.sms_consent = False
-        patient.reminders_paused = True
-        patient.calendar_token = new_calendar_token()
-        patient.save()
+    patient.chart_number = f"REMOVED-{patient.pk}"
+    patient.date_of_birth = dt.date(1900, 1, 1)
+    patient.phone = ""
+    patient.email_consent = False
+    patient.sms_consent = False
+    patient.reminders_paused = True
+    patient.calendar_token = new_calendar_token()
+    patient.save()  # its saved copy records who removed the patient, and when
     patient.invitations.all().delete()
 
-    for entry in LogEntry.objects.get_for_object(patient):
-        changes = {
-            field: ["(removed)", "(removed)"] if field in IDENTIFYING_FIELDS else values
-            for field, values in (entry.changes or {}).items()
-        }
-        LogEntry.objects.filter(pk=entry.pk).update(
-            object_repr=str(patient), changes=changes, changes_text="", serialized_data=None
-        )
-    LogEntry.objects.filter(actor=user).update(actor_email="")
+    # Every earlier copy takes the anonymised values; what else changed, by whom and when, stays.
+    patient.history.all().update(**{field: getattr(patient, field) for field in IDENTIFYING_FIELDS})
     # Admin views logged before the log used ids named the record ("Admin patient: Alice Smith (C-1001)").
     # The rows stay (append-only for everyone else); only the name goes.
     named = AccessLog.objects.filter(patient=patient, what__startswith="Admin ", what__contains=": ")

@@ -109,7 +109,6 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "simple_history",
     "axes",
-    "auditlog",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_ratelimit",
@@ -139,7 +138,6 @@ MIDDLEWARE = [
     "portal.middleware.PrivatePagesMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -371,14 +369,6 @@ PERMISSIONS_POLICY = {
     "usb": [],
     "interest-cohort": [],
 }
-
-# Change history with who and when (django-auditlog) for the rows that hold patient data.
-AUDITLOG_INCLUDE_TRACKING_MODELS = (
-    "portal.Patient",
-    "routines.Plan",
-    "routines.PlanStep",
-    "education.Article",
-)
 
 # Caches: only rate limiting uses the cache. With REDIS_URL every process shares
 # one count; without it each process counts on its own (N processes allow N times

@@ -2,7 +2,6 @@
 
 import datetime as dt
 
-from auditlog.models import LogEntry
 from django.db.models import QuerySet
 
 from portal.models import Patient
@@ -16,10 +15,13 @@ def plan_articles(patient: Patient, day: dt.date) -> QuerySet:
 
 
 def anonymise_plan_history(*, patient: Patient) -> None:
-    """For portal's `anonymise_patient`: rename the patient's plans in the change history.
+    """For portal's `anonymise_patient`: the saved copies of the patient's plans (Plan.history) lose their old names.
 
-    A plan's name ("Milia care for Alice Smith (C-1001)") says whose it is; this runs
-    once the patient is anonymised, so the new name points at the anonymous record.
+    An old name ("Milia care for Alice") may say whose plan it was. Each copy takes its
+    plan's current name; copies of plans deleted since have none to take.
     """
-    for plan in Plan.objects.filter(patient=patient).select_related("patient__user"):
-        LogEntry.objects.get_for_object(plan).update(object_repr=str(plan), serialized_data=None)
+    copies = Plan.history.filter(patient=patient)
+    names = dict(Plan.objects.filter(patient=patient).values_list("pk", "name"))
+    for pk, name in names.items():
+        copies.filter(id=pk).exclude(name=name).update(name=name)
+    copies.exclude(id__in=names).update(name="(removed with the patient)")

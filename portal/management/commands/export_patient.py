@@ -11,6 +11,19 @@ def rows(queryset) -> list[dict]:
     return [{"model": r["model"], "id": r["pk"], **r["fields"]} for r in serializers.serialize("python", queryset)]
 
 
+def history_rows(model, **lookup) -> list[dict] | None:
+    """The saved copies (simple-history) of `model`'s rows matching `lookup`, oldest first; None if it keeps none.
+
+    They hold the patient's data as it was (old phone numbers, a plan's earlier steps), so they are theirs too.
+    """
+    manager = getattr(model._meta, "simple_history_manager_attribute", None)
+    if manager is None:
+        return None
+    copies = getattr(model, manager).filter(**lookup).order_by("history_date", "history_id")
+    serialized = serializers.serialize("python", copies)
+    return [{"model": r["model"], "history_id": r["pk"], **r["fields"]} for r in serialized]
+
+
 def patient_record(patient: Patient) -> dict:
     """Everything the portal holds about `patient`, as JSON-ready data."""
     user = patient.user
@@ -28,6 +41,7 @@ def patient_record(patient: Patient) -> dict:
         "access_log": rows(AccessLog.objects.filter(patient=patient)),
     }
     record["patient"].pop("calendar_token", None)
+    record["patient.history"] = history_rows(Patient, id=patient.pk)
     # Clinical rows (plans, their steps, the steps' ticks and phases, reminders, ...) from
     # whichever apps hold them, however deep: a tick hangs off a step, which hangs off a plan.
     listed = ("invitations", "access_logs")
@@ -35,14 +49,27 @@ def patient_record(patient: Patient) -> dict:
     held = {relation.related_model for relation in direct}
     for relation in direct:
         name = relation.get_accessor_name()
-        children = getattr(patient, name).all()
-        record[name] = rows(children)
-        _add_descendants(record, name, relation.related_model, children, held)
+        ids = _add_rows(record, name, relation.related_model, **{relation.field.name: patient})
+        _add_descendants(record, name, relation.related_model, ids, held)
     return record
 
 
-def _add_descendants(record: dict, name: str, model, queryset, held: set, depth: int = 1) -> None:
-    """Add the rows pointing at `queryset` (one-to-many, any depth) under dotted keys like "plans.steps.checks".
+def _add_rows(record: dict, key: str, model, **lookup) -> set:
+    """Put `model`'s rows matching `lookup` under `key` and their saved copies under "<key>.history".
+
+    Returns the ids of the rows, those deleted since (known from their copies) included.
+    """
+    record[key] = rows(model.objects.filter(**lookup))
+    ids = {row["id"] for row in record[key]}
+    copies = history_rows(model, **lookup)
+    if copies is not None:
+        record[f"{key}.history"] = copies
+        ids |= {copy["id"] for copy in copies}
+    return ids
+
+
+def _add_descendants(record: dict, name: str, model, ids: set, held: set, depth: int = 1) -> None:
+    """Add the rows pointing at the `model` rows `ids` (one-to-many, any depth) under keys like "plans.steps.checks".
 
     Models in `held` point at the patient too and are listed on their own (reminders, acknowledgements): skipped.
     """
@@ -50,11 +77,10 @@ def _add_descendants(record: dict, name: str, model, queryset, held: set, depth:
         return
     for relation in model._meta.related_objects:
         related = relation.related_model
-        if not relation.one_to_many or related in held or related._meta.app_label == "auditlog":
+        if not relation.one_to_many or related in held:
             continue
         key = f"{name}.{relation.get_accessor_name()}"
-        children = related.objects.filter(**{f"{relation.field.name}__in": queryset})
-        record[key] = rows(children)
+        children = _add_rows(record, key, related, **{f"{relation.field.name}__in": ids})
         _add_descendants(record, key, related, children, held, depth + 1)
 
 
