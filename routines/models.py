@@ -4,33 +4,14 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import IntegrityError, connections, models, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, models, transaction
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from portal.models import Patient
 
 from . import conflicts, schedule
-
-
-def _first_column(queryset: models.QuerySet, sql: str, params: list) -> list:
-    """The first column of the rows `sql` returns, run on the queryset's database (ignoring its filters).
-
-    For the small lookups the today page makes on every visit (ticks, caution acknowledgements,
-    the skin check-in, whether there are procedures): Django's ORM takes some 0.5 ms to build
-    each of those queries, the database some 20 µs to answer them, and together they were a
-    fifth of the page's cost. The SQL is constant, with Django's default table names; values
-    are bound by the database driver. Tests run it on SQLite and PostgreSQL.
-    """
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
-
-
-def _sql_date(queryset: models.QuerySet, day: dt.date):
-    """`day` as the queryset's database driver takes a DateField value."""
-    return connections[queryset.db].ops.adapt_datefield_value(day)
 
 
 class Product(models.Model):
@@ -85,9 +66,10 @@ class FrequencyFields(models.Model):
             raise ValidationError(errors)
 
 
-# Where `Plan.schedule_prefetches` puts a step's phases: a plain list (Prefetch `to_attr`) is cheaper
-# to fill than the `phases` manager's cache, which builds a queryset per step.
+# Where `PlanStep.phases_prefetch` puts a step's phases, and `Procedure.holds_prefetch` a patient's
+# procedures: plain lists (Prefetch `to_attr`), so a reader can tell whether they were prefetched.
 PHASE_LIST = "phase_list"
+PROCEDURE_LIST = "procedure_list"
 
 
 class StepFields(FrequencyFields):
@@ -129,13 +111,12 @@ class StepFields(FrequencyFields):
         """The ramp-up phases as plain values, in order.
 
         In loops, prefetch them with `PlanStep.phases_prefetch("steps__")` (as `Plan.schedule_prefetches`
-        does): that gives an unordered list, put in order here. Otherwise `phases` is read (or its cache).
+        does); otherwise `phases` is read (or its prefetch cache).
         """
         if self.pk is None:
             return ()
         listed = getattr(self, PHASE_LIST, None)
-        phases = self.phases.all() if listed is None else sorted(listed, key=lambda phase: (phase.order, phase.pk))
-        return tuple(phase.as_value() for phase in phases)
+        return tuple(phase.as_value() for phase in (self.phases.all() if listed is None else listed))
 
     @property
     def frequency_text(self) -> str:
@@ -223,41 +204,31 @@ class PlanQuerySet(models.QuerySet):
     def with_steps(self):
         """Prefetch steps, their products and ramp-up phases: three queries however many steps.
 
-        Also notes whether the patient has any procedure, so `steps_due_on` looks
-        for holds only when there can be some.
+        Also annotates `has_procedures` (whether the patient has any procedure), so
+        `steps_due_on` looks for holds only when there can be some.
         """
-        has_procedures = models.Exists(Procedure.objects.filter(patient_id=models.OuterRef("patient_id")))
+        has_procedures = Exists(Procedure.objects.filter(patient_id=OuterRef("patient_id")))
         return self.prefetch_related(*Plan.schedule_prefetches()[:2]).annotate(has_procedures=has_procedures)
 
-    def with_schedule(self):
-        """`with_steps` plus the patients' procedures: `steps_due_on` then runs without queries for every plan."""
-        return self.prefetch_related(*Plan.schedule_prefetches())
+    def with_schedule(self, steps: "models.QuerySet | None" = None):
+        """Prefetch steps, products, phases and the patients' procedures: `steps_due_on` then runs without queries.
 
-    def current_for(self, patient: Patient, day: dt.date) -> "Plan | None":
-        """The plan the patient follows on local date `day` (the latest started), or None.
-
-        Its steps, products and phases come prefetched, and the patient's
-        procedures, if any, are prefetched onto the `patient` object passed in, so
-        `steps_due_on` and `holds_by_step` run without queries. Re-read the
-        patient before reusing it after booking or moving a procedure.
+        `steps` is the queryset the steps come from (default: all, with their products), e.g.
+        `PlanStep.objects.with_marks(day)`. Add `select_related("patient")` to fetch the
+        patients in the same query as the plans.
         """
-        # Which plans run on `day` is decided in Python (`is_running_on`), on the patient's active plans
-        # started by then (normally one row): the open end date's OR, and an ORDER BY to pick the latest,
-        # cost more to build in SQL than the rows they would leave out.
-        candidates = self.filter(patient=patient, status=Plan.Status.ACTIVE, start_date__lte=day).order_by()
-        plan = Plan.followed(candidate for candidate in candidates if candidate.is_running_on(day))
-        if plan is not None:
-            # The steps through the prefetch machinery, so `plan.steps.all()` reads them everywhere; their
-            # phases, and whether the patient has any procedure at all, in SQL (see `_first_column`): the
-            # machinery cost a quarter of the today page for those two. The patient is the one in hand
-            # (prefetching through plan.patient would fetch it again).
-            plan.patient = patient
-            models.prefetch_related_objects([plan], Plan.steps_prefetch())
-            PlanStep.load_phases(plan)
-            plan.has_procedures = Procedure.any_for(patient)  # read by `_read_schedule_inputs`
-            if plan.has_procedures:
-                models.prefetch_related_objects([patient], Procedure.holds_prefetch())
-        return plan
+        return self.prefetch_related(*Plan.schedule_prefetches(steps=steps))
+
+    def current_for(self, patient: Patient, day: dt.date, *, steps: "models.QuerySet | None" = None) -> "Plan | None":
+        """The plan the patient follows on local date `day`, or None: of the active plans running
+        then, the latest started (then the newest, as `Plan.followed` picks).
+
+        It comes with its steps (from `steps`, see `with_schedule`), their products and phases,
+        and its own copy of the patient with their procedures, so `steps_due_on` and
+        `timetable` run without queries. The `patient` passed in is left as it is.
+        """
+        plans = self.filter(patient=patient).active_on(day).select_related("patient").with_schedule(steps)
+        return plans.order_by("-start_date", "-pk").first()
 
     def upcoming_for(self, patient: Patient, day: dt.date) -> "Plan | None":
         """The next active plan starting after `day`, or None."""
@@ -303,26 +274,24 @@ class Plan(models.Model):
             raise ValidationError({"end_date": "The end date cannot be before the start date."})
 
     @staticmethod
-    def schedule_prefetches(prefix: str = "") -> list:
+    def schedule_prefetches(prefix: str = "", *, steps: "models.QuerySet | None" = None) -> list:
         """Prefetch lookups that make `steps_due_on` query-free for a whole batch of plans.
 
         Steps (with products), their ramp-up phases (as `PHASE_LIST`), and the
-        patient's procedures (holds). `prefix` reaches plans through a relation, e.g.
-        `Reminder.objects.prefetch_related(*Plan.schedule_prefetches("plan__"))`.
+        patient's procedures (holds, as `PROCEDURE_LIST`). `prefix` reaches plans through a
+        relation, e.g. `Reminder.objects.prefetch_related(*Plan.schedule_prefetches("plan__"))`.
         """
         return [
-            Plan.steps_prefetch(prefix),
+            Plan.steps_prefetch(prefix, steps=steps),
             PlanStep.phases_prefetch(f"{prefix}steps__"),
             Procedure.holds_prefetch(f"{prefix}patient__"),
         ]
 
     @staticmethod
-    def steps_prefetch(prefix: str = "") -> models.Prefetch:
-        """Prefetch plans' steps with their products, unordered: `ordered_steps()` puts them in order.
-
-        An ORDER BY costs a third of this query to build, more than sorting a plan's steps in Python.
-        """
-        return models.Prefetch(f"{prefix}steps", queryset=PlanStep.objects.select_related("product").order_by())
+    def steps_prefetch(prefix: str = "", *, steps: "models.QuerySet | None" = None) -> models.Prefetch:
+        """Prefetch plans' steps (from `steps`, default all) with their products."""
+        steps = PlanStep.objects.all() if steps is None else steps
+        return models.Prefetch(f"{prefix}steps", queryset=steps.select_related("product"))
 
     def conflict_error(self, items: list[conflicts.Item]) -> str:
         """The admin's message if these steps would break a conflict rule in this plan's window, else ""."""
@@ -358,70 +327,65 @@ class Plan(models.Model):
         """Return {slot: [PlanStep]} due on local date `day`; empty lists unless running.
 
         The one place pages, reminders, handouts and calendars ask "what is due":
-        ramp-up phases and procedure holds are applied here. With steps
-        prefetched (`Plan.objects.with_steps()`), repeated calls reuse them.
+        ramp-up phases and procedure holds are applied here. With the plan loaded
+        `with_schedule()` (or `current_for`), it runs without queries. To ask about
+        many days, ask `timetable()` once.
         """
         if not self.is_running_on(day):
             return {slot: [] for slot in schedule.SLOTS}
-        return self.steps_scheduled_on(day)
+        return self.timetable().due_on(day)
 
     def steps_scheduled_on(self, day: dt.date) -> dict:
         """Like `steps_due_on` but whatever the plan's status (adherence counts ended plans up to their end)."""
-        steps, phases, holds = self._schedule_inputs()
-        return schedule.due_by_slot(steps, day, start=self.start_date, end=self.end_date, phases=phases, holds=holds)
+        return self.timetable().due_on(day)
 
-    def _schedule_inputs(self) -> tuple[list, dict, dict]:
-        """(steps, {step pk: phases}, {step pk: holds}) for the schedule function.
+    def timetable(self) -> schedule.Timetable:
+        """The plan's steps in order, with their ramp-up phases and procedure holds, as plain values.
 
-        Prefetched steps are a snapshot the caller chose, so their phases and
-        holds are fetched once and kept with them (no query at all when the
-        caller prefetched phases too, with `PlanStep.phases_prefetch`).
-        Otherwise everything is read afresh.
+        Reads what `with_schedule()` prefetched; whatever was not prefetched is read
+        now (a few queries, however many steps). The answer is a snapshot: ask again
+        after changing the plan, its steps or the patient's procedures.
         """
-        cache = getattr(self, "_prefetched_objects_cache", {})
-        if "steps" not in cache:
-            return self._read_schedule_inputs(list(self.steps.prefetch_related("phases")), fresh=True)
-        snapshot = getattr(self, "_schedule_snapshot", None)
-        if snapshot is None or snapshot[0] is not cache["steps"]:
-            steps = self.ordered_steps()
-            if not all(hasattr(step, PHASE_LIST) for step in steps):
-                # prefetch_related_objects costs ~0.5 ms even with nothing to fetch: the 08:00 peak notices.
-                models.prefetch_related_objects(steps, PlanStep.phases_prefetch())
-            snapshot = self._schedule_snapshot = (cache["steps"], self._read_schedule_inputs(steps, fresh=False))
-        return snapshot[1]
-
-    def _read_schedule_inputs(self, steps: list, *, fresh: bool) -> tuple[list, dict, dict]:
+        steps = self.ordered_steps()
+        if not all(hasattr(step, PHASE_LIST) for step in steps):
+            models.prefetch_related_objects(steps, PlanStep.phases_prefetch())
         phases = {step.pk: step.phase_values() for step in steps}
         holds = {}
-        # `has_procedures` was set with the steps (`with_steps`, `current_for`): trust it for that snapshot only.
-        maybe_procedures = fresh or getattr(self, "has_procedures", True)
-        procedures = self._procedures() if maybe_procedures else []
+        procedures = self._procedures()
         if procedures:
             models.prefetch_related_objects(steps, "product")  # nothing to fetch when already selected
             for step in steps:
-                step_holds = [p.hold for p in procedures if p.type.stops(step.product)]
+                step_holds = tuple(p.hold for p in procedures if p.type.stops(step.product))
                 if step_holds:
                     holds[step.pk] = step_holds
-        return steps, {pk: p for pk, p in phases.items() if p}, holds
+        return schedule.Timetable(
+            steps=tuple(steps),
+            start=self.start_date,
+            end=self.end_date,
+            phases={pk: values for pk, values in phases.items() if values},
+            holds=holds,
+        )
 
     def _procedures(self) -> list:
-        """The patient's procedures with their types: prefetched on `plan.patient` if so, else one query."""
-        if Plan.patient.is_cached(self) and "procedures" in getattr(self.patient, "_prefetched_objects_cache", {}):
-            return list(self.patient.procedures.all())
-        return list(Procedure.objects.filter(patient_id=self.patient_id).select_related("type"))
+        """The patient's procedures with their types: prefetched (`Procedure.holds_prefetch`) if so, else one query.
+
+        None at all, without a query, when the plan was loaded `with_steps()` and the patient had none then.
+        """
+        if not getattr(self, "has_procedures", True):
+            return []
+        listed = getattr(self.patient, PROCEDURE_LIST, None)
+        return list(self.patient.procedures.select_related("type")) if listed is None else listed
 
     def holds_by_step(self, day: dt.date) -> dict:
         """{PlanStep: [Hold]} for steps paused on `day` or later, soonest first (for notes to the patient)."""
-        steps, _phases, holds = self._schedule_inputs()
-        return {
-            step: sorted((h for h in holds.get(step.pk, ()) if h.last >= day), key=lambda h: h.first)
-            for step in steps
-            if any(h.last >= day for h in holds.get(step.pk, ()))
-        }
+        return self.timetable().holds_from(day)
 
     def days(self, first: dt.date, count: int) -> list[dict]:
-        """[{"date": d, "due": {slot: [PlanStep]}}] for `count` local dates from `first`."""
-        return [{"date": day, "due": self.steps_due_on(day)} for day in (first + dt.timedelta(n) for n in range(count))]
+        """[{"date": d, "due": {slot: [PlanStep]}}] for `count` local dates from `first` (as `steps_due_on`)."""
+        timetable = self.timetable()
+        nothing = {slot: [] for slot in schedule.SLOTS}
+        dates = (first + dt.timedelta(n) for n in range(count))
+        return [{"date": d, "due": timetable.due_on(d) if self.is_running_on(d) else nothing} for d in dates]
 
     def ordered_steps(self) -> list:
         """The plan's steps in the dermatologist's order (then as entered); uses prefetched steps."""
@@ -439,10 +403,24 @@ class Plan(models.Model):
         self.refresh_from_db(fields=["version"])
 
 
+class PlanStepQuerySet(models.QuerySet):
+    def with_marks(self, day: dt.date):
+        """Annotate `done` (ticked on local date `day`) and `acknowledged` (caution acknowledged
+        for the plan's current version): what the today page shows on each step."""
+        return self.annotate(
+            done=Exists(StepCheck.objects.filter(step=OuterRef("pk"), local_date=day)),
+            acknowledged=Exists(
+                CautionAcknowledgement.objects.filter(step=OuterRef("pk"), plan_version=OuterRef("plan__version"))
+            ),
+        )
+
+
 class PlanStep(StepFields):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="steps")
 
     history = HistoricalRecords()
+
+    objects = PlanStepQuerySet.as_manager()
 
     class Meta(StepFields.Meta):
         pass
@@ -453,21 +431,8 @@ class PlanStep(StepFields):
 
     @staticmethod
     def phases_prefetch(prefix: str = "") -> models.Prefetch:
-        """Prefetch steps' ramp-up phases into `PHASE_LIST`, unordered (`phase_values` orders them)."""
-        return models.Prefetch(f"{prefix}phases", queryset=PlanPhase.objects.order_by(), to_attr=PHASE_LIST)
-
-    @staticmethod
-    def load_phases(plan: "Plan") -> None:
-        """Put the ramp-up phases of `plan`'s prefetched steps in `PHASE_LIST`, as `phases_prefetch` would.
-
-        One query for the whole plan, written in SQL (see `_first_column`): a fifth of the prefetch's cost.
-        """
-        sql = "SELECT * FROM routines_planphase WHERE step_id IN (SELECT id FROM routines_planstep WHERE plan_id = %s)"
-        by_step = {}
-        for phase in PlanPhase.objects.raw(sql, [plan.pk]):
-            by_step.setdefault(phase.step_id, []).append(phase)
-        for step in plan.steps.all():
-            setattr(step, PHASE_LIST, by_step.get(step.pk, []))
+        """Prefetch steps' ramp-up phases, in order, into `PHASE_LIST`."""
+        return models.Prefetch(f"{prefix}phases", queryset=PlanPhase.objects.all(), to_attr=PHASE_LIST)
 
     def progress_on(self, day: dt.date) -> str:
         """Where this step's ramp-up stands on `day` ("Week 3 of 4: …"), or ""."""
@@ -627,26 +592,13 @@ class Procedure(models.Model):
         return self.type.hold_for(self.date)
 
     @staticmethod
-    def any_for(patient: Patient) -> bool:
-        """Whether the patient has any procedure booked, past or future (in SQL: see `_first_column`)."""
-        sql = "SELECT 1 FROM routines_procedure WHERE patient_id = %s LIMIT 1"
-        return bool(_first_column(Procedure.objects.all(), sql, [patient.pk]))
-
-    @staticmethod
     def holds_prefetch(prefix: str = "") -> models.Prefetch:
-        """Prefetch patients' procedures with their types (what `Plan.steps_due_on` needs for holds), unordered."""
-        return models.Prefetch(f"{prefix}procedures", queryset=Procedure.objects.select_related("type").order_by())
+        """Prefetch patients' procedures with their types into `PROCEDURE_LIST` (the holds `Plan.timetable` applies)."""
+        queryset = Procedure.objects.select_related("type")
+        return models.Prefetch(f"{prefix}procedures", queryset=queryset, to_attr=PROCEDURE_LIST)
 
 
 class StepCheckQuerySet(models.QuerySet):
-    def done_step_ids(self, plan: "Plan", day: dt.date) -> set[int]:
-        """Ids of the plan's steps ticked done on local date `day` (in SQL: see `_first_column`)."""
-        sql = (
-            "SELECT step_id FROM routines_stepcheck WHERE local_date = %s"
-            " AND step_id IN (SELECT id FROM routines_planstep WHERE plan_id = %s)"
-        )
-        return set(_first_column(self, sql, [_sql_date(self, day), plan.pk]))
-
     def toggle(self, *, step: "PlanStep", day: dt.date) -> bool:
         """Tick `step` for `day`, or untick it if already ticked. Returns True if now ticked.
 
@@ -684,16 +636,9 @@ class StepCheck(models.Model):
 
 
 class CautionAcknowledgementQuerySet(models.QuerySet):
-    def acknowledged_step_ids(self, plan: "Plan") -> set[int]:
-        """Ids of the plan's steps whose caution the patient acknowledged for the plan's current version.
-
-        In SQL: see `_first_column`.
-        """
-        sql = (
-            "SELECT step_id FROM routines_cautionacknowledgement WHERE plan_version = %s"
-            " AND step_id IN (SELECT id FROM routines_planstep WHERE plan_id = %s)"
-        )
-        return set(_first_column(self, sql, [plan.version, plan.pk]))
+    def for_current_version(self, step: "PlanStep"):
+        """Acknowledgements of `step`'s caution for its plan's current version (at most one)."""
+        return self.filter(step=step, plan_version=step.plan.version)
 
     def acknowledge(self, *, step: "PlanStep", now: dt.datetime) -> "CautionAcknowledgement":
         """Record that the patient read `step`'s caution, once per plan version (a repeat press changes nothing)."""
@@ -731,10 +676,9 @@ class CautionAcknowledgement(models.Model):
 
 class SkinCheckInQuerySet(models.QuerySet):
     def feeling_on(self, patient: Patient, day: dt.date) -> str:
-        """The patient's answer for local date `day`, or "" if they have not answered (in SQL: see `_first_column`)."""
+        """The patient's answer for local date `day`, or "" if they have not answered."""
         # One answer a day (a unique constraint): at most one row.
-        sql = "SELECT feeling FROM routines_skincheckin WHERE patient_id = %s AND local_date = %s"
-        return next(iter(_first_column(self, sql, [patient.pk, _sql_date(self, day)])), "")
+        return self.filter(patient=patient, local_date=day).values_list("feeling", flat=True).first() or ""
 
 
 class SkinCheckIn(models.Model):

@@ -10,6 +10,8 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from django.utils.formats import date_format
+
 MORNING = "morning"
 EVENING = "evening"
 ANY_TIME = "any"
@@ -96,6 +98,30 @@ class Hold:
             f"Paused {_date_range(self.first, self.last)} for your {self.what} on {_day_month(self.on)}; "
             f"restart on {_day_month(self.resume_on)}"
         )
+
+
+@dataclass(frozen=True)
+class Timetable:
+    """A plan's steps (in order) with their ramp-up phases and holds, keyed by step `pk`: any day's due steps follow."""
+
+    steps: tuple
+    start: dt.date
+    end: dt.date | None
+    phases: Mapping[Hashable, Sequence[Phase]]
+    holds: Mapping[Hashable, Sequence[Hold]]
+
+    def due_on(self, day: dt.date) -> dict:
+        """{slot: [steps due on `day`, in order]}, every slot present (see `due_by_slot`)."""
+        return due_by_slot(self.steps, day, start=self.start, end=self.end, phases=self.phases, holds=self.holds)
+
+    def holds_from(self, day: dt.date) -> dict:
+        """{step: [Hold]} for the steps paused on `day` or later, soonest first."""
+        upcoming = {}
+        for step in self.steps:
+            holds = sorted((h for h in self.holds.get(step.pk, ()) if h.last >= day), key=lambda h: h.first)
+            if holds:
+                upcoming[step] = holds
+        return upcoming
 
 
 def schedule_errors(*, frequency: str, interval_days: int | None, offset_days: int | None, weekdays: str) -> dict:
@@ -254,7 +280,8 @@ def duration_words(days: int) -> str:
 
 
 def _day_month(day: dt.date) -> str:
-    return f"{day.day} {day:%B}"
+    """ "12 May", through Django's localisation (the month in the active language)."""
+    return date_format(day, "j F")
 
 
 def _date_range(first: dt.date, last: dt.date) -> str:
@@ -262,7 +289,7 @@ def _date_range(first: dt.date, last: dt.date) -> str:
     if first == last:
         return _day_month(first)
     if (first.year, first.month) == (last.year, last.month):
-        return f"{first.day}–{last.day} {last:%B}"
+        return f"{date_format(first, 'j')}–{_day_month(last)}"
     return f"{_day_month(first)} – {_day_month(last)}"
 
 

@@ -144,11 +144,11 @@ def test_it_leaves_held_days_blank_on_the_tick_sheet(alice_client, alice, milia_
     response = alice_client.get("/plan/print/")
     days = response.context["grid_days"]
     for row in response.context["grid_rows"]:
-        due = dict(zip(days, row["cells"], strict=True))
-        if row["step"].title in ("Glycolic Serum", "Retinol Serum"):
-            assert not any(due[TODAY + n * DAY] for n in range(3, 13)), row["step"].title
+        due = dict(zip(days, row.cells, strict=True))
+        if row.step.title in ("Glycolic Serum", "Retinol Serum"):
+            assert not any(due[TODAY + n * DAY] for n in range(3, 13)), row.step.title
         else:
-            assert all(due.values()), row["step"].title
+            assert all(due.values()), row.step.title
     assert b"Paused 13" in response.content
 
 

@@ -201,7 +201,7 @@ def test_it_prints_the_ramp_on_the_tick_sheet(alice_client, alice, frozen):
     _, retinol = _ramping_plan(alice, start=TODAY)  # Wednesday 10 March
     response = alice_client.get("/plan/print/")
     rows = response.context["grid_rows"]
-    cells = next(row["cells"] for row in rows if row["step"].pk == retinol.pk)
+    cells = next(row.cells for row in rows if row.step.pk == retinol.pk)
     days = response.context["grid_days"]
     assert [d.strftime("%a") for d, due in zip(days, cells, strict=True) if due] == ["Thu", "Mon", "Thu", "Mon"]
 

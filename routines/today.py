@@ -1,0 +1,213 @@
+"""What the patient's pages show for one local date, each page's data from one call.
+
+`today_for` answers the today page (`/`): the day's steps with their ticks and
+cautions still to acknowledge, pauses for procedures, progress, the skin
+check-in and the next seven days. `sheet_for` answers `/plan/`, the printable
+page and the plan PDFs: every step with where its ramp-up stands and its next
+pause. Both read the plan with a fixed number of queries, however many steps,
+and return frozen values the templates only display; dates stay dates, so the
+templates format them in the patient's language.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from django.db.models import QuerySet
+
+from portal.models import Patient
+
+from . import schedule
+from .models import Plan, PlanStep, SkinCheckIn
+
+WEEK_DAYS = 7
+
+
+class Slot(NamedTuple):
+    """Morning, evening or any time, with its rows (a slot without rows is left out)."""
+
+    slot: str
+    label: str
+    rows: tuple
+
+
+def _slots(by_slot: dict, row) -> tuple[Slot, ...]:
+    """Slots in Morning, Evening, Any time order, each step made a row by `row(step)`."""
+    return tuple(
+        Slot(slot, label, tuple(row(step) for step in by_slot[slot]))
+        for slot, label in schedule.SLOT_CHOICES
+        if by_slot[slot]
+    )
+
+
+@dataclass(frozen=True)
+class DueStep:
+    """A step due today, as the today page shows it."""
+
+    step: PlanStep
+    done: bool  # ticked today
+    needs_ack: bool  # has a caution not yet acknowledged for this version of the plan
+    progress: str  # where its ramp-up stands, or ""
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Steps paused today around one procedure."""
+
+    reason: str
+    restart_on: dt.date
+    titles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ComingPause:
+    """Steps a procedure pauses within the coming week."""
+
+    hold: schedule.Hold
+    titles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Glance:
+    """One of the next seven days: the titles due in each slot, as [(slot label, "title, title")]."""
+
+    day: dt.date
+    slots: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Today:
+    """The today page: the plan followed on `day` (None: `upcoming`, if any, starts later)."""
+
+    day: dt.date
+    plan: Plan | None
+    upcoming: Plan | None = None
+    slots: tuple[Slot, ...] = ()  # of DueStep rows
+    paused: tuple[Pause, ...] = ()
+    coming: tuple[ComingPause, ...] = ()
+    feeling: str = ""  # today's skin check-in (a SkinCheckIn.Feeling value), or ""
+    week: tuple[Glance, ...] = ()
+
+    @property
+    def due_count(self) -> int:
+        return sum(len(slot.rows) for slot in self.slots)
+
+    @property
+    def done_count(self) -> int:
+        return sum(row.done for slot in self.slots for row in slot.rows)
+
+    @property
+    def feeling_label(self) -> str:
+        return SkinCheckIn.Feeling(self.feeling).label if self.feeling else ""
+
+    @property
+    def feelings(self) -> list[tuple[str, str, bool]]:
+        """[(value, label, chosen today)] for the check-in buttons."""
+        return [(value, label, value == self.feeling) for value, label in SkinCheckIn.Feeling.choices]
+
+
+def today_for(*, patient: Patient, day: dt.date) -> Today:
+    """What the patient's today page shows on their local date `day`.
+
+    Without a running plan, only `upcoming` is looked up. Otherwise the plan
+    comes with its steps marked done and acknowledged (`PlanStep.with_marks`),
+    phases and procedures, and one `timetable` answers today and the week.
+    """
+    plan = Plan.objects.current_for(patient, day, steps=PlanStep.objects.with_marks(day))
+    if plan is None:
+        return Today(day=day, plan=None, upcoming=Plan.objects.upcoming_for(patient, day))
+
+    timetable = plan.timetable()
+    paused, coming = {}, {}
+    for step, holds in timetable.holds_from(day).items():
+        hold = holds[0]
+        if hold.covers(day):
+            paused.setdefault((hold.reason(day), hold.resume_on), []).append(step.title)
+        elif hold.first <= day + dt.timedelta(WEEK_DAYS):
+            coming.setdefault(hold, []).append(step.title)
+
+    def due_step(step: PlanStep) -> DueStep:
+        needs_ack = bool(step.caution) and not step.acknowledged
+        return DueStep(step=step, done=step.done, needs_ack=needs_ack, progress=step.progress_on(day))
+
+    week = []
+    for n in range(1, WEEK_DAYS + 1):
+        later = day + dt.timedelta(n)
+        titles = _slots(timetable.due_on(later), lambda step: step.title)
+        week.append(Glance(day=later, slots=tuple((slot.label, ", ".join(slot.rows)) for slot in titles)))
+    return Today(
+        day=day,
+        plan=plan,
+        slots=_slots(timetable.due_on(day), due_step),
+        paused=tuple(Pause(reason, restart_on, tuple(titles)) for (reason, restart_on), titles in paused.items()),
+        coming=tuple(ComingPause(hold, tuple(titles)) for hold, titles in coming.items()),
+        feeling=SkinCheckIn.objects.feeling_on(patient, day),
+        week=tuple(week),
+    )
+
+
+@dataclass(frozen=True)
+class SheetStep:
+    """A step of the whole plan, as `/plan/` and the printouts show it."""
+
+    step: PlanStep
+    progress: str  # where its ramp-up stands, or ""
+    hold_note: str  # its next pause for a procedure, in words, or ""
+
+
+@dataclass(frozen=True)
+class TickRow:
+    """A row of the printed tick sheet: whether `step` is due on each of the sheet's days."""
+
+    step: PlanStep
+    cells: tuple[bool, ...]
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """The whole plan the patient follows (or will follow) as of `day`: every step, due that day or not."""
+
+    day: dt.date
+    plan: Plan
+    timetable: schedule.Timetable
+    slots: tuple[Slot, ...]  # of SheetStep rows
+
+    def tick_days(self, count: int) -> list[dt.date]:
+        return [self.day + dt.timedelta(n) for n in range(count)]
+
+    def tick_rows(self, days: list[dt.date]) -> list[TickRow]:
+        """Rows of the tick sheet for `days`: the steps that have a schedule (not "as needed"), in order.
+
+        The same rule as the today page and reminders: phases and procedure holds included.
+        """
+        due_on = [{step.pk for steps in self.timetable.due_on(d).values() for step in steps} for d in days]
+        return [
+            TickRow(step=row.step, cells=tuple(row.step.pk in due for due in due_on))
+            for slot in self.slots
+            for row in slot.rows
+            if self.timetable.phases.get(row.step.pk) or row.step.frequency != schedule.AS_NEEDED
+        ]
+
+
+def sheet_for(*, patient: Patient, day: dt.date, plans: QuerySet | None = None) -> Sheet | None:
+    """The plan the patient follows on local date `day`, else the next one to start, as a `Sheet`; or None.
+
+    `plans` is where to look (default all plans), e.g. with the plan's articles prefetched.
+    """
+    plans = Plan.objects.all() if plans is None else plans
+    plan = plans.current_for(patient, day) or (
+        plans.select_related("patient").with_schedule().upcoming_for(patient, day)
+    )
+    if plan is None:
+        return None
+    timetable = plan.timetable()
+    holds = timetable.holds_from(day)
+
+    def sheet_step(step: PlanStep) -> SheetStep:
+        hold_note = holds[step][0].summary() if step in holds else ""
+        return SheetStep(step=step, progress=step.progress_on(day), hold_note=hold_note)
+
+    by_slot = {slot: [] for slot in schedule.SLOTS}
+    for step in timetable.steps:
+        by_slot[step.slot].append(step)
+    return Sheet(day=day, plan=plan, timetable=timetable, slots=_slots(by_slot, sheet_step))
