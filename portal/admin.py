@@ -8,12 +8,15 @@ from django.utils.html import format_html
 from .admin_site import ReadOnlyAdmin
 from .audit import AccessLoggedAdminMixin
 from .forms import PatientAdminForm
+from .history import HistoryAdmin
 from .invitations import issue_invitation, send_invitation, send_password_reset
 from .models import AccessLog, Invitation, InvitationRefused, Patient
 
 
 @admin.register(Patient)
-class PatientAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
+class PatientAdmin(AccessLoggedAdminMixin, HistoryAdmin):
+    # Old copies are read, never brought back (old phone numbers and consents).
+    history_restore = False
     """The patient page: identity, care, reminder settings and the portal invitation.
 
     The apps built on portal add their own panels by registering a subclass in

@@ -12,6 +12,7 @@ from django.utils.html import format_html, format_html_join
 from portal.admin import PatientAdmin as BasePatientAdmin
 from portal.admin_site import ReadOnlyAdmin
 from portal.audit import AccessLoggedAdminMixin
+from portal.history import HistoryAdmin
 from portal.models import AccessLog, Patient
 
 from . import adherence, schedule
@@ -195,7 +196,9 @@ class PlanStepInline(RampUpSummary, admin.StackedInline):
 
 
 @admin.register(Plan)
-class PlanAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
+class PlanAdmin(AccessLoggedAdminMixin, HistoryAdmin):
+    # Read-only history: restoring a plan would not bring back its steps.
+    history_restore = False
     form = PlanForm
     list_display = ["name", "patient", "status", "start_date", "end_date", "version", "assigned_by"]
     list_filter = ["status", "template"]
@@ -406,7 +409,8 @@ class TemplateStepAdmin(StepAdmin):
 
 
 @admin.register(PlanStep)
-class PlanStepAdmin(AccessLoggedAdminMixin, StepAdmin):
+class PlanStepAdmin(AccessLoggedAdminMixin, HistoryAdmin, StepAdmin):
+    history_restore = False
     parent_field = "plan"
     inlines = [PlanPhaseInline]
 

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from simple_history.utils import bulk_create_with_history
 
 from portal.models import Patient
 
@@ -55,8 +56,11 @@ def assign_routine(
         assigned_by=assigned_by,
     )
     template_steps = list(template.steps.order_by("slot", "order", "id").prefetch_related("phases"))
-    plan_steps = PlanStep.objects.bulk_create(
-        PlanStep(plan=plan, **{field: getattr(step, field) for field in COPIED_FIELDS}) for step in template_steps
+    # With history, like any other save of a step: the first copy of each says who assigned it.
+    plan_steps = bulk_create_with_history(
+        [PlanStep(plan=plan, **{field: getattr(step, field) for field in COPIED_FIELDS}) for step in template_steps],
+        PlanStep,
+        default_user=assigned_by,
     )
     PlanPhase.objects.bulk_create(
         PlanPhase(step=plan_step, **{field: getattr(phase, field) for field in PHASE_FIELDS})

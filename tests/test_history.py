@@ -102,3 +102,36 @@ def test_it_exports_the_saved_copies_of_the_patients_record_plans_and_steps(alic
     assert [(c["id"], c["history_type"]) for c in record["plans.steps.history"]] == [(step_id, "+"), (step_id, "-")]
     assert "calendar_token" not in out.read_text()
     assert bob.chart_number not in out.read_text()
+
+
+def test_it_shows_staff_the_saved_copies_of_a_patient_plan_and_step_read_only(derm_client, alice):
+    from tests.test_routines_support import make_plan
+
+    plan = make_plan(alice)
+    step = plan.steps.first()
+    step.instructions = "Two pumps"
+    step.save()
+    for url in (
+        f"/admin/portal/patient/{alice.pk}/history/",
+        f"/admin/routines/plan/{plan.pk}/history/",
+        f"/admin/routines/planstep/{step.pk}/history/",
+    ):
+        page = derm_client.get(url)
+        assert page.status_code == 200, url
+        assert "Changed by" in page.content.decode() or "Change reason" in page.content.decode(), url
+    version = step.history.order_by("history_date").first().history_id
+    before = step.history.count()
+    restore = derm_client.post(f"/admin/routines/planstep/{step.pk}/history/{version}/", {"instructions": "Old"})
+    assert restore.status_code == 403
+    step.refresh_from_db()
+    assert step.instructions == "Two pumps" and step.history.count() == before
+
+
+def test_it_records_who_assigned_each_step_of_a_new_plan(derm, alice):
+    from routines.services import assign_routine
+    from tests.test_routines_support import milia_template
+
+    plan = assign_routine(patient=alice, template=milia_template(), start_date=alice.local_today(), assigned_by=derm)
+    steps = list(plan.steps.all())
+    assert steps
+    assert all(step.history.get().history_user == derm for step in steps)
