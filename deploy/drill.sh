@@ -68,14 +68,14 @@ stop() {
     kill "-$signal" "$pid" 2>/dev/null
     for n in $(seq 150); do
         # A child that exited stays a zombie until reaped; `ps` tells the two apart.
-        [ "$(ps -o stat= -p "$pid" 2>/dev/null)" = "" ] || [[ "$(ps -o stat= -p "$pid")" == Z* ]] && break
+        [[ "$(ps -o stat= -p "$pid")" == "" || "$(ps -o stat= -p "$pid")" == Z* ]] && break
         sleep 0.1
     done
     kill -KILL "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     unset "pid_of[$name]"
     return 0
-}
+} 2>/dev/null # bash's own "Killed" notice included
 alive() { [ -n "${pid_of[$1]:-}" ] && kill -0 "${pid_of[$1]}" 2>/dev/null; }
 
 cleanup() {
@@ -131,7 +131,7 @@ start() {
 
 manage() { PORTAL_ENV_FILE="$TMP/portal.env" PORTAL_USER="$(id -un)" deploy/manage.sh "$@"; }
 
-echo "== setup (scratch: $TMP, database $DB)"
+echo "== production drill (deploy/drill.sh): setup in $TMP, database $DB"
 
 # --- nginx from Debian, without letting the package start the system's own on port 80.
 if ! command -v nginx >/dev/null 2>&1; then
