@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, models, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -201,33 +201,37 @@ class PlanQuerySet(models.QuerySet):
         plans = self.filter(status=Plan.Status.ACTIVE).filter(Q(end_date__isnull=True) | Q(end_date__gte=first))
         return plans if last is None else plans.filter(start_date__lte=last)
 
-    def with_steps(self):
-        """Prefetch steps, their products and ramp-up phases: three queries however many steps.
+    def with_steps(self, steps: "models.QuerySet | None" = None):
+        """Prefetch steps (from `steps`, default all), their products and ramp-up phases: three queries however many.
 
         Also annotates `has_procedures` (whether the patient has any procedure), so
         `steps_due_on` looks for holds only when there can be some.
         """
         has_procedures = Exists(Procedure.objects.filter(patient_id=OuterRef("patient_id")))
-        return self.prefetch_related(*Plan.schedule_prefetches()[:2]).annotate(has_procedures=has_procedures)
+        return self.prefetch_related(*Plan.schedule_prefetches(steps=steps)[:2]).annotate(has_procedures=has_procedures)
 
-    def with_schedule(self, steps: "models.QuerySet | None" = None):
+    def with_schedule(self):
         """Prefetch steps, products, phases and the patients' procedures: `steps_due_on` then runs without queries.
 
-        `steps` is the queryset the steps come from (default: all, with their products), e.g.
-        `PlanStep.objects.with_marks(day)`. Add `select_related("patient")` to fetch the
+        For batches of plans (reminders); add `select_related("patient")` to fetch the
         patients in the same query as the plans.
         """
-        return self.prefetch_related(*Plan.schedule_prefetches(steps=steps))
+        return self.prefetch_related(*Plan.schedule_prefetches())
+
+    def with_check_in_on(self, day: dt.date):
+        """Annotate `feeling`: the patient's skin check-in answer for local date `day` (None if none)."""
+        # One answer a day (a unique constraint): at most one row.
+        answer = SkinCheckIn.objects.filter(patient_id=OuterRef("patient_id"), local_date=day).values("feeling")
+        return self.annotate(feeling=Subquery(answer))
 
     def current_for(self, patient: Patient, day: dt.date, *, steps: "models.QuerySet | None" = None) -> "Plan | None":
         """The plan the patient follows on local date `day`, or None: of the active plans running
         then, the latest started (then the newest, as `Plan.followed` picks).
 
-        It comes with its steps (from `steps`, see `with_schedule`), their products and phases,
-        and its own copy of the patient with their procedures, so `steps_due_on` and
-        `timetable` run without queries. The `patient` passed in is left as it is.
+        It comes `with_steps(steps)`, so `steps_due_on` and `timetable` need at most one
+        more query, for the patient's procedures if they have any.
         """
-        plans = self.filter(patient=patient).active_on(day).select_related("patient").with_schedule(steps)
+        plans = self.filter(patient=patient).active_on(day).with_steps(steps)
         return plans.order_by("-start_date", "-pk").first()
 
     def upcoming_for(self, patient: Patient, day: dt.date) -> "Plan | None":
@@ -367,12 +371,14 @@ class Plan(models.Model):
         )
 
     def _procedures(self) -> list:
-        """The patient's procedures with their types: prefetched (`Procedure.holds_prefetch`) if so, else one query.
+        """The patient's procedures with their types, for holds.
 
-        None at all, without a query, when the plan was loaded `with_steps()` and the patient had none then.
+        Loaded `with_steps()`: none if the patient had none then, else one query. Loaded
+        `with_schedule()`: those prefetched (`Procedure.holds_prefetch`). Else read now.
         """
-        if not getattr(self, "has_procedures", True):
-            return []
+        if hasattr(self, "has_procedures"):
+            booked = Procedure.objects.filter(patient_id=self.patient_id).select_related("type")
+            return list(booked) if self.has_procedures else []
         listed = getattr(self.patient, PROCEDURE_LIST, None)
         return list(self.patient.procedures.select_related("type")) if listed is None else listed
 
@@ -674,13 +680,6 @@ class CautionAcknowledgement(models.Model):
         return f"{self.step.title}: caution acknowledged (plan v{self.plan_version})"
 
 
-class SkinCheckInQuerySet(models.QuerySet):
-    def feeling_on(self, patient: Patient, day: dt.date) -> str:
-        """The patient's answer for local date `day`, or "" if they have not answered."""
-        # One answer a day (a unique constraint): at most one row.
-        return self.filter(patient=patient, local_date=day).values_list("feeling", flat=True).first() or ""
-
-
 class SkinCheckIn(models.Model):
     """How the patient said their skin felt on a local date (one answer a day; a new tap replaces it)."""
 
@@ -695,8 +694,6 @@ class SkinCheckIn(models.Model):
     local_date = models.DateField()
     feeling = models.CharField(max_length=16, choices=Feeling.choices)
     recorded_at = models.DateTimeField(default=timezone.now)
-
-    objects = SkinCheckInQuerySet.as_manager()
 
     class Meta:
         ordering = ["-local_date"]

@@ -110,10 +110,12 @@ def today_for(*, patient: Patient, day: dt.date) -> Today:
     """What the patient's today page shows on their local date `day`.
 
     Without a running plan, only `upcoming` is looked up. Otherwise the plan
-    comes with its steps marked done and acknowledged (`PlanStep.with_marks`),
-    phases and procedures, and one `timetable` answers today and the week.
+    comes with the day's check-in, its steps marked done and acknowledged
+    (`PlanStep.with_marks`) and their phases, and one `timetable` answers today
+    and the week.
     """
-    plan = Plan.objects.current_for(patient, day, steps=PlanStep.objects.with_marks(day))
+    plans = Plan.objects.with_check_in_on(day)
+    plan = plans.current_for(patient, day, steps=PlanStep.objects.with_marks(day))
     if plan is None:
         return Today(day=day, plan=None, upcoming=Plan.objects.upcoming_for(patient, day))
 
@@ -141,7 +143,7 @@ def today_for(*, patient: Patient, day: dt.date) -> Today:
         slots=_slots(timetable.due_on(day), due_step),
         paused=tuple(Pause(reason, restart_on, tuple(titles)) for (reason, restart_on), titles in paused.items()),
         coming=tuple(ComingPause(hold, tuple(titles)) for hold, titles in coming.items()),
-        feeling=SkinCheckIn.objects.feeling_on(patient, day),
+        feeling=plan.feeling or "",
         week=tuple(week),
     )
 
@@ -195,9 +197,7 @@ def sheet_for(*, patient: Patient, day: dt.date, plans: QuerySet | None = None) 
     `plans` is where to look (default all plans), e.g. with the plan's articles prefetched.
     """
     plans = Plan.objects.all() if plans is None else plans
-    plan = plans.current_for(patient, day) or (
-        plans.select_related("patient").with_schedule().upcoming_for(patient, day)
-    )
+    plan = plans.current_for(patient, day) or plans.with_steps().upcoming_for(patient, day)
     if plan is None:
         return None
     timetable = plan.timetable()
