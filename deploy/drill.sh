@@ -113,9 +113,12 @@ setup_or_die() {
 
 free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-# `unit_command UNIT KEY`: the unit's command lines (ExecStart=, ...) with this checkout's paths.
+# `unit_command UNIT KEY`: the unit's command lines (ExecStart=, ...) with this checkout's paths,
+# preceded by the unit's own Environment= settings.
 unit_command() {
-    sed -n "s/^$2=//p" "deploy/systemd/$1" | sed "s#/srv/portal#$ROOT#g; s#/var/lib/portal#$VAR#g"
+    local environment
+    environment=$(sed -n 's/^Environment=//p' "deploy/systemd/$1" | tr '\n' ' ')
+    sed -n "s/^$2=//p" "deploy/systemd/$1" | sed "s#/srv/portal#$ROOT#g; s#/var/lib/portal#$VAR#g; s#^#env $environment#"
 }
 
 # The shell line that runs a unit's command as systemd would: the settings from the
@@ -177,6 +180,8 @@ STATIC_ROOT=$TMP/static
 MEDIA_ROOT=$VAR/media
 GUNICORN_BIND=127.0.0.1:$APP_PORT
 WEB_CONCURRENCY=3
+# Leases of 50 rather than 500, so that two workers share a batch of a few hundred.
+REMINDER_BATCH_SIZE=50
 EOF
 
 setup_or_die "migrate" manage migrate --noinput
@@ -255,20 +260,17 @@ for _ in $(seq 120); do
     alive web || break
     sleep 0.5
 done
-[ -n "$ready" ] || { fail "setup" "gunicorn behind nginx never answered /healthz with 200"; exit 1; }
+[ -n "$ready" ] || { fail "setup" "no 200 from /healthz through nginx (web running: $(alive web && echo yes || echo no), nginx: $(alive nginx && echo yes || echo no))"; exit 1; }
 
 # --- Reminder workers, as portal-reminders@1 and @2 start them.
 start reminders1 "$(unit_command 'portal-reminders@.service' ExecStart)"
 start reminders2 "$(unit_command 'portal-reminders@.service' ExecStart)"
-# While run_reminders hands its sends to a task queue, that queue's worker runs too (Procfile).
-task_worker=$(sed -n 's/^worker: *//p' Procfile)
-if [ -n "$task_worker" ]; then
-    start tasks "PATH=$ROOT/.venv/bin:\$PATH $task_worker"
-    echo "   (Procfile has a task worker; started: $task_worker)"
-fi
 
 # The checks that look into the database read the same settings.
-check() { bash -c "$AS_UNIT"'"$2" deploy/drill/checks.py "${@:3}"' "$TMP/portal.env" "$ROOT" "$PY" "$@"; }
+# None may hang the drill: the longest (a reminder batch) waits four minutes at most.
+check() {
+    timeout -k 10 400 bash -c "$AS_UNIT"'"$2" deploy/drill/checks.py "${@:3}"' "$TMP/portal.env" "$ROOT" "$PY" "$@"
+}
 run_check "http:// redirects to https://" check redirect --http-port "$HTTP_PORT" --host "$HOST"
 run_check "static files from nginx" check static --base "$BASE" --app-log "$TMP/log/web.log"
 run_check "patient journey in Chromium over https (Secure cookies, HSTS)" check journey --base "$BASE"
@@ -284,7 +286,8 @@ workers_alive() {
 }
 both_workers() {
     workers_alive reminders1 reminders2 || return 1
-    check reminders --slot morning --patients "$PATIENTS" --expect-each 1 --mail-dir "$TMP/mail" || return 1
+    check reminders --slot morning --patients "$PATIENTS" --expect-each 1 --mail-dir "$TMP/mail" \
+        --worker-logs "$TMP/log/reminders1.log" "$TMP/log/reminders2.log" || return 1
     workers_alive reminders1 reminders2
 }
 run_check "reminders for $PATIENTS patients, two workers: each sent once" both_workers
@@ -292,14 +295,14 @@ run_check "reminders for $PATIENTS patients, two workers: each sent once" both_w
 stop reminders1 KILL
 one_worker() {
     alive reminders1 && { echo "  reminders1 survived SIGKILL"; return 1; }
-    check reminders --slot evening --patients "$PATIENTS" --expect-each 2 --mail-dir "$TMP/mail" || return 1
+    check reminders --slot evening --patients "$PATIENTS" --expect-each 2 --mail-dir "$TMP/mail" \
+        --worker-logs "$TMP/log/reminders1.log" "$TMP/log/reminders2.log" || return 1
     workers_alive reminders2
 }
 run_check "reminders after one worker is killed (SIGKILL): the next batch once each" one_worker
 
 # Quiet the database so that live and restored row counts can be compared exactly.
 stop reminders2
-stop tasks
 cp "$TMP/portal.env" "$TMP/restored.env"
 echo "DATABASE_URL=$PG/$RESTORED_DB" >>"$TMP/restored.env"
 backup_restores() {
@@ -318,6 +321,6 @@ backup_restores() {
         return 1
     }
     compared=$(check compare-databases "$PG/$DB" "$PG/$RESTORED_DB") || { echo "$compared"; return 1; }
-    echo "  $(basename "$dump") ($(stat -c %s "$dump") bytes) restored:${compared#  }"
+    echo "  $(basename "$dump") ($(stat -c %s "$dump") bytes) restored, ${compared#  }"
 }
 run_check "backup_db by the timer's command restores" backup_restores

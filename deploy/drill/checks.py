@@ -12,7 +12,7 @@ would after DNS. Checks that look in the database run with the drill's settings
     checks.py journey --base URL
     checks.py forwarded --base URL --app-log FILE
     checks.py reload --base URL --master PID
-    checks.py reminders --slot morning|evening --patients N --expect-each K --mail-dir DIR
+    checks.py reminders --slot morning|evening --patients N --expect-each K --mail-dir DIR --worker-logs LOG...
     checks.py compare-databases URL_A URL_B
 """
 
@@ -409,7 +409,12 @@ def mail_counts(mail_dir: Path) -> dict[str, collections.Counter]:
     return counts
 
 
-def reminders(slot: str, patients: int, expect_each: int, mail_dir: str, *, wait: float = 240) -> str:
+def leased_per_worker(logs: list[str]) -> list[int]:
+    """Reminders each worker leased so far, from the "… leased N" line it prints after every pass."""
+    return [sum(int(n) for n in re.findall(r"leased (\d+)", Path(log).read_text())) for log in logs]
+
+
+def reminders(slot: str, patients: int, expect_each: int, mail_dir: str, logs: list[str], *, wait: float = 240) -> str:
     """Make `patients` patients' `slot` reminder due at the next minute; wait until every one is sent once."""
     django_setup()
     from django.utils import timezone
@@ -419,6 +424,7 @@ def reminders(slot: str, patients: int, expect_each: int, mail_dir: str, *, wait
 
     now = timezone.now()
     drill_patients = make_drill_patients(patients, zone=drill_local_zone(now))
+    leased_before = leased_per_worker(logs)
     zone = drill_patients[0].tz
     # Due at the start of a minute at least 40 s away: time to plan, then a worker's pass (every 30 s).
     due = (now + dt.timedelta(seconds=100)).replace(second=0, microsecond=0)
@@ -457,7 +463,12 @@ def reminders(slot: str, patients: int, expect_each: int, mail_dir: str, *, wait
         word for c in counts.values() for subject in c for word in ("morning", "evening") if word in subject
     )
     check(slot_words[slot] == len(ids), f"{slot_words[slot]} emails say {slot}, not {len(ids)}")
-    return f"{len(ids)} {slot} reminders due {due:%H:%M}Z sent once each (last {took.total_seconds():.0f} s after due)"
+    time.sleep(1)  # the pass's own line comes after its last send
+    shares = [f"{after - before}" for before, after in zip(leased_before, leased_per_worker(logs), strict=True)]
+    return (
+        f"{len(ids)} {slot} reminders due {due:%H:%M}Z sent once each, the last {took.total_seconds():.0f} s after "
+        f"its time; leased by the workers: {' + '.join(shares)}"
+    )
 
 
 def compare_databases(url_a: str, url_b: str) -> str:
@@ -501,6 +512,7 @@ def main() -> int:
     p.add_argument("--patients", type=int, required=True)
     p.add_argument("--expect-each", type=int, required=True)
     p.add_argument("--mail-dir", required=True)
+    p.add_argument("--worker-logs", nargs="+", required=True)
     p = sub.add_parser("compare-databases")
     p.add_argument("url_a")
     p.add_argument("url_b")
@@ -521,7 +533,7 @@ def main() -> int:
         elif a.command == "reload":
             detail = reload(a.base, a.master)
         elif a.command == "reminders":
-            detail = reminders(a.slot, a.patients, a.expect_each, a.mail_dir)
+            detail = reminders(a.slot, a.patients, a.expect_each, a.mail_dir, a.worker_logs)
         else:
             detail = compare_databases(a.url_a, a.url_b)
     except Failed as exc:
