@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 from django.utils import timezone
 
+from portal.admin import LargeTableAdmin
 from portal.admin_site import ReadOnlyAdmin
 from portal.models import Patient
 from routines.admin import PatientAdmin as RoutinesPatientAdmin
@@ -13,12 +14,13 @@ from .planning import replan_patient
 
 
 @admin.register(Reminder)
-class ReminderAdmin(ReadOnlyAdmin):
+class ReminderAdmin(LargeTableAdmin, ReadOnlyAdmin):
+    """Millions of rows after a year: sorted and drilled down by `due_at` (indexed), found by patient."""
+
     list_display = ["due_at", "patient", "slot", "local_date", "channel", "status", "attempts", "short_error"]
-    list_filter = ["status", "channel", ("local_date", admin.DateFieldListFilter), "slot"]
-    search_fields = ["patient__chart_number", "patient__user__last_name", "patient__user__email"]
-    date_hierarchy = "local_date"
+    list_filter = ["status", "channel", ("due_at", admin.DateFieldListFilter), "slot"]
     list_select_related = ["patient__user"]
+    sortable_by = ["due_at"]
     ordering = ["-due_at"]
     actions = ["retry_failed"]
     readonly_fields = [f.name for f in Reminder._meta.fields]

@@ -37,7 +37,8 @@ def prefetch_plans(today: dt.date, days: int = max(WINDOWS)) -> Prefetch:
     """
     since = today - dt.timedelta(days=days + 1)
     checks = StepCheck.objects.filter(local_date__gte=since)
-    steps = PlanStep.objects.prefetch_related(Prefetch("checks", queryset=checks))
+    # Products too: a procedure's hold asks each step's product whether it pauses.
+    steps = PlanStep.objects.select_related("product").prefetch_related(Prefetch("checks", queryset=checks))
     plans = (
         Plan.objects.exclude(status=Plan.Status.PAUSED)
         .filter(start_date__lte=today + dt.timedelta(days=1))
@@ -60,12 +61,14 @@ def adherence(plans, *, today: dt.date, days: int) -> Adherence:
     ticked = {
         (check.step_id, check.local_date) for plan in plans for step in plan.steps.all() for check in step.checks.all()
     }
+    # One timetable a plan, asked about every day (as `Plan.steps_scheduled_on` would, rebuilding it each time).
+    timetables = {plan.pk: plan.timetable() for plan in plans}
     done = due = 0
     for day in (today - dt.timedelta(days=n) for n in range(days, 0, -1)):
         plan = Plan.followed(plan for plan in plans if plan.covers(day))
         if plan is None:
             continue
-        for steps in plan.steps_scheduled_on(day).values():
+        for steps in timetables[plan.pk].due_on(day).values():
             due += len(steps)
             done += sum((step.pk, day) in ticked for step in steps)
     return Adherence(done=done, due=due)

@@ -1,6 +1,7 @@
 import datetime as dt
 
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404, redirect
@@ -9,6 +10,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from portal.admin import LargeTableAdmin
 from portal.admin import PatientAdmin as BasePatientAdmin
 from portal.admin_site import ReadOnlyAdmin
 from portal.audit import AccessLoggedAdminMixin
@@ -175,8 +177,9 @@ class TemplateStepInline(RampUpSummary, admin.StackedInline):
 @admin.register(RoutineTemplate)
 class RoutineTemplateAdmin(admin.ModelAdmin):
     list_display = ["name", "created_by", "created_at"]
+    list_select_related = ["created_by"]
     search_fields = ["name"]
-    filter_horizontal = ["articles"]
+    autocomplete_fields = ["articles"]  # titles of the chosen ones only, not thousands of articles
     inlines = [TemplateStepInline]
     exclude = ["created_by"]
 
@@ -204,9 +207,8 @@ class PlanAdmin(AccessLoggedAdminMixin, HistoryAdmin):
     list_filter = ["status", "template"]
     list_select_related = ["patient__user", "assigned_by"]
     search_fields = ["name", "patient__chart_number", "patient__user__last_name"]
-    autocomplete_fields = []
+    autocomplete_fields = ["articles"]  # titles of the chosen ones only, not thousands of articles
     raw_id_fields = ["patient"]
-    filter_horizontal = ["articles"]
     readonly_fields = ["version", "template", "assigned_by", "handout_link", "caution_acknowledgements"]
     fields = [
         "patient",
@@ -283,24 +285,23 @@ class PlanAdmin(AccessLoggedAdminMixin, HistoryAdmin):
 
 
 @admin.register(CautionAcknowledgement)
-class CautionAcknowledgementAdmin(ReadOnlyAdmin):
+class CautionAcknowledgementAdmin(LargeTableAdmin, ReadOnlyAdmin):
     """Read-only record of patients confirming they understood a step's caution."""
 
     list_display = ["acknowledged_at", "patient", "step", "plan_version", "caution"]
+    list_filter = [("acknowledged_at", admin.DateFieldListFilter)]
     list_select_related = ["patient__user", "step__product"]
-    search_fields = ["patient__chart_number", "patient__user__last_name", "caution"]
-    date_hierarchy = "acknowledged_at"
+    sortable_by = ["acknowledged_at"]
 
 
 @admin.register(SkinCheckIn)
-class SkinCheckInAdmin(ReadOnlyAdmin):
+class SkinCheckInAdmin(LargeTableAdmin, ReadOnlyAdmin):
     """What patients tapped under "How does your skin feel today?". Read-only."""
 
     list_display = ["local_date", "patient", "feeling", "recorded_at"]
-    list_filter = ["feeling"]
+    list_filter = ["feeling", ("local_date", admin.DateFieldListFilter)]
     list_select_related = ["patient__user"]
-    search_fields = ["patient__chart_number", "patient__user__last_name"]
-    date_hierarchy = "local_date"
+    sortable_by = ["local_date"]
 
 
 class OpenFlagFilter(admin.SimpleListFilter):
@@ -348,10 +349,12 @@ class IrritationFlagAdmin(admin.ModelAdmin):
 
 
 @admin.register(StepCheck)
-class StepCheckAdmin(ReadOnlyAdmin):
+class StepCheckAdmin(LargeTableAdmin, ReadOnlyAdmin):
     list_display = ["local_date", "step", "checked_at"]
-    list_select_related = ["step__plan__patient__user", "step__product"]
-    date_hierarchy = "local_date"
+    list_filter = [("local_date", admin.DateFieldListFilter)]
+    list_select_related = ["step__product"]  # what `step` shows; the plan and patient are a search away
+    sortable_by = ["local_date"]
+    patient_path = "step__plan__patient"
 
 
 # --- A step's own page: its fields and its ramp-up phases ---------------------
@@ -451,9 +454,10 @@ class NotCheckedInFilter(admin.SimpleListFilter):
         for zone in Patient.objects.values_list("time_zone", flat=True).distinct().order_by():
             today = Patient(time_zone=zone).local_today(now)
             running = Plan.objects.active_on(today).values("patient_id")
-            stale |= Q(time_zone=zone, pk__in=running) & (
-                Q(last_check_in_date__isnull=True) | Q(last_check_in_date__lte=today - dt.timedelta(days=3))
-            )
+            # Who ticked in the last three days: a few days of ticks read once through the local_date
+            # index, not each patient's latest tick looked up one by one.
+            recent = StepCheck.objects.filter(local_date__gt=today - dt.timedelta(days=3))
+            stale |= Q(time_zone=zone, pk__in=running) & ~Q(pk__in=recent.values("step__plan__patient_id"))
         return queryset.filter(stale)
 
 
@@ -493,6 +497,7 @@ class PatientAdmin(BasePatientAdmin):
 
     list_display = [*BasePatientAdmin.list_display, "adherence_7_days", "adherence_30_days", "last_check_in"]
     list_filter = [NotCheckedInFilter, *BasePatientAdmin.list_filter]
+    list_per_page = 50  # each row computes two adherence windows from the plan's schedule
     readonly_fields = [*BasePatientAdmin.readonly_fields, *ROUTINE_FIELDS]
     change_form_template = "admin/routines/patient_change_form.html"
 
@@ -642,6 +647,10 @@ class PatientAdmin(BasePatientAdmin):
             raise PermissionDenied
         patient = get_object_or_404(Patient.objects.select_related("user"), pk=patient_id)
         form = AssignRoutineForm(request.POST or None, initial={"start_date": patient.local_today()})
+        # Chosen through the admin's autocomplete (as on the plan page), not thousands of checkboxes.
+        articles = form.fields["articles"]
+        articles.widget = AutocompleteSelectMultiple(Plan._meta.get_field("articles"), self.admin_site)
+        articles.widget.choices = articles.choices
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             plan = assign_routine(
@@ -664,6 +673,7 @@ class PatientAdmin(BasePatientAdmin):
             "original": patient,
             "patient": patient,
             "form": form,
+            "media": self.media + form.media,
             "has_view_permission": True,
         }
         return TemplateResponse(request, "admin/routines/assign_routine.html", context)

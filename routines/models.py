@@ -268,6 +268,7 @@ class Plan(models.Model):
 
     class Meta:
         ordering = ["-start_date", "-id"]
+        indexes = [models.Index(fields=["start_date", "id"], name="plan_start_date")]  # the list's order
 
     def __str__(self) -> str:
         return f"{self.name} for {self.patient}"
@@ -636,6 +637,7 @@ class StepCheck(models.Model):
     class Meta:
         ordering = ["-local_date"]
         constraints = [models.UniqueConstraint(fields=["step", "local_date"], name="stepcheck_unique_step_date")]
+        indexes = [models.Index(fields=["local_date"], name="stepcheck_local_date")]  # the admin list; recent ticks
 
     def __str__(self) -> str:
         return f"{self.step} done on {self.local_date}"
@@ -675,6 +677,7 @@ class CautionAcknowledgement(models.Model):
     class Meta:
         ordering = ["-acknowledged_at"]
         constraints = [models.UniqueConstraint(fields=["step", "plan_version"], name="cautionack_unique_step_version")]
+        indexes = [models.Index(fields=["acknowledged_at"], name="cautionack_acknowledged_at")]  # the admin list
 
     def __str__(self) -> str:
         return f"{self.step.title}: caution acknowledged (plan v{self.plan_version})"
@@ -701,6 +704,7 @@ class SkinCheckIn(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["patient", "local_date"], name="skincheckin_unique_patient_date")
         ]
+        indexes = [models.Index(fields=["local_date"], name="skincheckin_local_date")]  # the admin list
 
     def __str__(self) -> str:
         return f"{self.patient}: {self.get_feeling_display().lower()} on {self.local_date}"

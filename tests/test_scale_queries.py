@@ -1,0 +1,222 @@
+"""Staff pages make as many queries for a busy clinic as for a quiet one.
+
+Each changelist (unfiltered, every filter choice and sortable column it
+offers) and each change page is counted with 3 patients' worth of rows, then
+again after 30 patients more; the count must not grow. Time is never asserted:
+bench/bench_scale.py measures it on PostgreSQL at a year's size.
+"""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.contrib.admin.templatetags.admin_list import result_headers
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from education.models import Article
+from portal.models import AccessLog, Invitation
+from reminders.models import Reminder
+from routines.models import (
+    CautionAcknowledgement,
+    IrritationFlag,
+    Plan,
+    Procedure,
+    ProcedureType,
+    SkinCheckIn,
+    StepCheck,
+)
+from routines.services import assign_routine
+from tests.conftest import make_patient
+from tests.test_routines_support import NOON_UTC, TODAY, milia_template
+
+CHANGELISTS = [
+    "/admin/portal/patient/",
+    "/admin/portal/accesslog/",
+    "/admin/portal/invitation/",
+    "/admin/routines/plan/",
+    "/admin/routines/stepcheck/",
+    "/admin/routines/skincheckin/",
+    "/admin/routines/cautionacknowledgement/",
+    "/admin/routines/procedure/",
+    "/admin/routines/irritationflag/",
+    "/admin/routines/routinetemplate/",
+    "/admin/reminders/reminder/",
+    "/admin/education/article/",
+]
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with time_machine.travel(NOON_UTC, tick=False) as traveller:
+        yield traveller
+
+
+class Clinic:
+    """Patients on the Milia routine with a few weeks of everything staff lists: `grow(n)` adds n more."""
+
+    def __init__(self, staff):
+        self.staff = staff
+        self.template = milia_template()
+        self.peel = ProcedureType.objects.create(name="Chemical peel", stops_categories="retinoid")
+        self.patients = []
+
+    @staticmethod
+    def last_tick_days_ago(n: int) -> int:
+        """Patients 0 and 1 (then every five) stopped ticking 3 and 4 days ago; the others tick daily."""
+        return (n + 3) % 5
+
+    def grow(self, count: int) -> None:
+        start = len(self.patients)
+        for n in range(start, start + count):
+            article = Article.objects.create(
+                title=f"Article {n}", slug=f"article-{n}", body="Short.", status=Article.Status.PUBLISHED
+            )
+            self.template.articles.add(article)
+            patient = make_patient(f"patient{n}", f"C-{n:04d}", dermatologist=self.staff, email_consent=True)
+            self.patients.append(patient)
+            plan = assign_routine(
+                patient=patient,
+                template=self.template,
+                start_date=TODAY - dt.timedelta(days=20),
+                assigned_by=self.staff,
+            )
+            for step in plan.steps.all():
+                StepCheck.objects.bulk_create(
+                    StepCheck(step=step, local_date=TODAY - dt.timedelta(days=d))
+                    for d in range(self.last_tick_days_ago(n), 10)
+                )
+                if step.caution:
+                    CautionAcknowledgement.objects.create(
+                        patient=patient, step=step, plan_version=1, caution=step.caution
+                    )
+            SkinCheckIn.objects.bulk_create(
+                SkinCheckIn(patient=patient, local_date=TODAY - dt.timedelta(days=d), feeling="fine") for d in range(5)
+            )
+            Reminder.objects.bulk_create(
+                Reminder(
+                    patient=patient,
+                    plan=plan,
+                    slot=slot,
+                    local_date=TODAY - dt.timedelta(days=d),
+                    due_at=dt.datetime(2027, 3, 1, 13, tzinfo=dt.UTC) + dt.timedelta(days=d),
+                    status=Reminder.Status.SENT if d % 3 else Reminder.Status.FAILED,
+                )
+                for d in range(4)
+                for slot in ("morning", "evening")
+            )
+            AccessLog.objects.bulk_create(
+                AccessLog(user=user, patient=patient, action=action, what="Today page")
+                for user, action in ((patient.user, AccessLog.VIEW), (self.staff, AccessLog.PRINT))
+            )
+            Invitation.objects.create(patient=patient, created_by=self.staff)
+            Procedure.objects.create(patient=patient, type=self.peel, date=TODAY + dt.timedelta(days=n % 9))
+            if n % 2:
+                IrritationFlag.objects.create(patient=patient, raised_on=TODAY, reason="Red and sore twice")
+
+
+@pytest.fixture
+def clinic(derm):
+    return Clinic(derm)
+
+
+def offered_urls(client, url: str) -> list[str]:
+    """The changelist, each filter choice and each sortable column it offers, and its last page."""
+    response = client.get(url)
+    assert response.status_code == 200
+    cl = response.context["cl"]
+    urls = [url]
+    for spec in cl.filter_specs:
+        urls += [url + choice["query_string"] for choice in list(spec.choices(cl))[1:]]
+    urls += [url + header["url_primary"] for header in result_headers(cl) if header.get("sortable")]
+    if cl.paginator.num_pages > 1:
+        urls.append(f"{url}?p={cl.paginator.num_pages}")
+    return urls
+
+
+def count_queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(queries)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("changelist", CHANGELISTS)
+def test_it_lists_filters_and_sorts_in_as_many_queries_for_33_patients_as_for_3(
+    changelist, admin_client, clinic, django_assert_max_num_queries
+):
+    clinic.grow(3)
+    urls = offered_urls(admin_client, changelist)
+    few = {url: count_queries(admin_client, url) for url in urls}
+
+    clinic.grow(30)
+    for url in urls:
+        with django_assert_max_num_queries(few[url], info=url):
+            assert admin_client.get(url).status_code == 200
+
+
+def change_pages(clinic) -> list[str]:
+    patient = clinic.patients[0]
+    plan = Plan.objects.get(patient=patient)
+    return [
+        f"/admin/portal/patient/{patient.pk}/change/",
+        f"/admin/portal/patient/{patient.pk}/assign-routine/",
+        f"/admin/routines/plan/{plan.pk}/change/",
+        f"/admin/routines/planstep/{plan.steps.first().pk}/change/",
+        f"/admin/routines/routinetemplate/{clinic.template.pk}/change/",
+        f"/admin/routines/templatestep/{clinic.template.steps.first().pk}/change/",
+        f"/admin/education/article/{Article.objects.first().pk}/change/",
+    ]
+
+
+@pytest.mark.django_db
+def test_change_pages_make_as_many_queries_with_33_patients_and_articles_as_with_3(
+    admin_client, clinic, django_assert_max_num_queries
+):
+    clinic.grow(3)
+    urls = change_pages(clinic)
+    few = {url: count_queries(admin_client, url) for url in urls}
+
+    clinic.grow(30)
+    for url in urls:
+        with django_assert_max_num_queries(few[url], info=url):
+            assert admin_client.get(url).status_code == 200
+
+
+@pytest.mark.django_db
+def test_article_pickers_show_only_the_chosen_articles(admin_client, clinic):
+    clinic.grow(3)
+    patient = clinic.patients[0]
+    plan = Plan.objects.get(patient=patient)
+    extra = Article.objects.create(title="Never linked", slug="never-linked", body="x", status="published")
+    for url in (
+        f"/admin/routines/plan/{plan.pk}/change/",
+        f"/admin/routines/routinetemplate/{clinic.template.pk}/change/",
+        f"/admin/portal/patient/{patient.pk}/assign-routine/",
+    ):
+        page = admin_client.get(url).content.decode()
+        assert "admin-autocomplete" in page and "autocomplete.js" in page, url
+        assert extra.title not in page, url
+
+
+@pytest.mark.django_db
+def test_the_access_log_finds_a_patients_rows_by_chart_number_or_username(admin_client, clinic):
+    clinic.grow(3)
+    first, second = clinic.patients[:2]
+    by_chart = admin_client.get("/admin/portal/accesslog/", {"q": first.chart_number.lower()})
+    assert {row.patient_id for row in by_chart.context["cl"].result_list} == {first.pk}
+    by_user = admin_client.get("/admin/portal/accesslog/", {"q": second.user.username})
+    assert {(row.patient_id, row.user_id) for row in by_user.context["cl"].result_list} == {
+        (second.pk, second.user_id),  # what the patient read
+        (second.pk, clinic.staff.pk),  # and who read their record
+    }
+    staff = admin_client.get("/admin/portal/accesslog/", {"q": clinic.staff.email})
+    assert len(staff.context["cl"].result_list) == 3  # the staff member's prints, of every patient
+
+
+@pytest.mark.django_db
+def test_the_not_checked_in_filter_lists_running_plans_without_a_tick_in_three_days(admin_client, clinic):
+    clinic.grow(5)
+    response = admin_client.get("/admin/portal/patient/", {"checkins": "stale3"})
+    assert {p.chart_number for p in response.context["cl"].result_list} == {"C-0000", "C-0001"}
