@@ -13,6 +13,7 @@ from simple_history.models import HistoricalRecords
 
 from portal.models import Patient
 
+from . import search
 from .rendering import flesch_kincaid_grade, render_markdown
 
 # Patient materials aim for grades 6 to 8 (AMA/NIH health-literacy advice).
@@ -59,15 +60,8 @@ class ArticleQuerySet(models.QuerySet):
         return self.published().filter(Q(next_review_due__lt=today) | Q(next_review_due__isnull=True))
 
     def search(self, query: str):
-        """Articles whose title, summary or a condition's name contains `query` (case-insensitive)."""
-        query = query.strip()
-        if not query:
-            return self
-        matches = self.filter(
-            Q(title__icontains=query) | Q(summary__icontains=query) | Q(conditions__name__icontains=query)
-        )
-        # Filter by id rather than .distinct() so callers can still order and prefetch freely.
-        return self.filter(pk__in=matches.values("pk"))
+        """Articles whose text (in their own language) or a condition's name matches `query`: see `search.matching`."""
+        return search.matching(self, query)
 
     def grouped_by_condition(self) -> list[tuple[str, list["Article"]]]:
         """[(condition name, articles)] in name order, articles without a condition last under "Other topics".
@@ -130,6 +124,7 @@ class Article(models.Model):
     class Meta:
         ordering = ["title"]
         permissions = [("publish_article", "Can publish and archive articles")]
+        indexes = search.search_indexes()  # full-text, one per language (PostgreSQL only)
 
     def __str__(self) -> str:
         return self.title

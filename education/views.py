@@ -1,4 +1,5 @@
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 
 from portal import handouts
@@ -8,6 +9,7 @@ from .forms import SearchForm
 from .models import Article
 
 STAFF_VIEW_PERMISSION = "education.view_article"
+LIBRARY_PAGE_SIZE = 20  # articles a page: one phone screen or two
 
 
 def _get_article_for_user(request, slug: str) -> Article:
@@ -26,14 +28,15 @@ def _patient_of(user):
 def article_list(request):
     form = SearchForm(request.GET)
     query = form.cleaned_data["q"] if form.is_valid() else ""
+    library = Article.objects.published().search(query).only("title", "slug", "summary").order_by("title", "pk")
+    page = Paginator(library, LIBRARY_PAGE_SIZE).get_page(request.GET.get("page"))
     patient = _patient_of(request.user)
     mine = []
-    if patient is not None and not query:
+    if patient is not None and not query and page.number == 1:
         mine = list(Article.objects.for_patient(patient, patient.local_today()).only("title", "slug", "summary"))
         if mine:
             # Which articles the plan links is part of the plan.
             AccessLog.objects.record(request, patient=patient, action=AccessLog.VIEW, what="Learn: the plan's articles")
-    library = Article.objects.published().search(query).only("title", "slug", "summary")
     return render(
         request,
         "education/article_list.html",
@@ -41,7 +44,8 @@ def article_list(request):
             "form": form,
             "query": query,
             "mine": mine,
-            "groups": library.grouped_by_condition(),
+            "groups": page.object_list.grouped_by_condition(),
+            "page_obj": page,
             "is_patient": patient is not None,
         },
     )
