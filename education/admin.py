@@ -1,5 +1,7 @@
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -77,6 +79,13 @@ class ArticleAdmin(HistoryAdmin):
     @admin.display(description="Review overdue", boolean=True)
     def overdue(self, obj):
         return obj.review_overdue_on(timezone.localdate()) if obj.is_published else None
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "author":
+            # Authors are staff (or wrote an article once): a handful of names, not every patient's login.
+            authors = Q(is_staff=True) | Q(pk__in=Article.objects.values("author_id"))
+            kwargs["queryset"] = get_user_model().objects.filter(authors)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_publish_permission(self, request):
         return request.user.has_perm(PUBLISH_PERMISSION)

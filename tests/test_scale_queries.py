@@ -201,6 +201,14 @@ def test_article_pickers_show_only_the_chosen_articles(admin_client, clinic):
 
 
 @pytest.mark.django_db
+def test_the_article_page_offers_staff_as_authors_not_every_patient(admin_client, clinic):
+    clinic.grow(3)
+    page = admin_client.get(f"/admin/education/article/{Article.objects.first().pk}/change/").content.decode()
+    assert f">{clinic.staff.username}</option>" in page
+    assert clinic.patients[0].user.username not in page
+
+
+@pytest.mark.django_db
 def test_the_access_log_finds_a_patients_rows_by_chart_number_or_username(admin_client, clinic):
     clinic.grow(3)
     first, second = clinic.patients[:2]
