@@ -1,13 +1,14 @@
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from portal.history import HistoryAdmin
 
-from .models import PUBLISH_PERMISSION, TARGET_READING_GRADE, Article, Condition
+from .models import PUBLISH_PERMISSION, TARGET_READING_GRADE, TARGET_SPANISH_READING_EASE, Article, Condition
 
 # Set only by the review actions, never typed in the form (nor brought back by a history restore).
 WORKFLOW_FIELDS = ("status", "medical_reviewer", "reviewed_on", "next_review_due", "published_at")
@@ -39,35 +40,93 @@ class ReadingLevelFilter(admin.SimpleListFilter):
     parameter_name = "reading"
 
     def lookups(self, request, model_admin):
-        target = f"{TARGET_READING_GRADE:.0f}"
-        return [("hard", f"Above grade {target}"), ("ok", f"Grade {target} or below")]
+        target, ease = f"{TARGET_READING_GRADE:.0f}", f"{TARGET_SPANISH_READING_EASE:.0f}"
+        return [("hard", f"Above grade {target} (Spanish: INFLESZ below {ease})"), ("ok", "Within the target")]
 
     def queryset(self, request, queryset):
+        # English text has a grade (lower is easier), Spanish an INFLESZ score (higher is easier).
         if self.value() == "hard":
-            return queryset.filter(reading_grade__gt=TARGET_READING_GRADE)
+            return queryset.filter(
+                Q(reading_grade__gt=TARGET_READING_GRADE) | Q(reading_ease__lt=TARGET_SPANISH_READING_EASE)
+            )
         if self.value() == "ok":
-            return queryset.filter(reading_grade__lte=TARGET_READING_GRADE)
+            return queryset.filter(
+                Q(reading_grade__lte=TARGET_READING_GRADE) | Q(reading_ease__gte=TARGET_SPANISH_READING_EASE)
+            )
         return queryset
+
+
+def _spanish_version(field: str) -> Subquery:
+    """`field` of the article's Spanish translation (at most one: a translation is unique per language)."""
+    return Subquery(Article.objects.filter(translation_of=OuterRef("pk"), language="es").values(field)[:1])
+
+
+class SpanishTranslationFilter(admin.SimpleListFilter):
+    """Published English articles by the state of their Spanish version: what Spanish readers still get in English."""
+
+    title = "Spanish translation (of published English articles)"
+    parameter_name = "spanish"
+    MISSING, IN_REVIEW, PUBLISHED = "missing", "in_review", "published"
+
+    def lookups(self, request, model_admin):
+        return [
+            (self.MISSING, "Missing (none yet, or only a draft)"),
+            (self.IN_REVIEW, "In review"),
+            (self.PUBLISHED, "Published"),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() not in (self.MISSING, self.IN_REVIEW, self.PUBLISHED):
+            return queryset
+        originals = queryset.published().filter(language="en", translation_of__isnull=True)
+        spanish = Article.objects.filter(translation_of=OuterRef("pk"), language="es")
+        if self.value() == self.MISSING:
+            reviewed = (Article.Status.IN_REVIEW, Article.Status.PUBLISHED)
+            return originals.exclude(pk__in=spanish.filter(status__in=reviewed).values("translation_of"))
+        return originals.filter(pk__in=spanish.filter(status=self.value()).values("translation_of"))
 
 
 @admin.register(Article)
 class ArticleAdmin(HistoryAdmin):
-    list_display = ["title", "status", "grade", "language", "reviewed_on", "next_review_due", "overdue"]
-    list_filter = ["status", ReviewOverdueFilter, ReadingLevelFilter, "conditions", "language"]
+    list_display = ["title", "status", "grade", "language", "spanish", "reviewed_on", "next_review_due", "overdue"]
+    list_filter = [
+        "status",
+        ReviewOverdueFilter,
+        ReadingLevelFilter,
+        SpanishTranslationFilter,
+        "conditions",
+        "language",
+    ]
     search_fields = ["title", "summary", "conditions__name"]
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["conditions"]
+    autocomplete_fields = ["translation_of"]
     readonly_fields = ["grade", *WORKFLOW_FIELDS]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "summary", "body", "conditions", "language", "author"]}),
+        (None, {"fields": ["title", "slug", "summary", "body", "conditions", "language", "translation_of", "author"]}),
         ("Reading level", {"fields": ["grade"]}),
         ("Medical review", {"fields": list(WORKFLOW_FIELDS)}),
     ]
     actions = ["submit_for_review", "publish", "archive"]
-    history_list_display = ["status", "reading_grade"]
+    history_list_display = ["status", "reading_grade", "reading_ease"]
+
+    def get_queryset(self, request):
+        # The Spanish column in the same query as the list (no query a row).
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(spanish_pk=_spanish_version("pk"), spanish_status=_spanish_version("status"))
+        )
 
     @admin.display(description="Reading grade", ordering="reading_grade")
     def grade(self, obj):
+        if obj.reading_ease is not None:  # Spanish: INFLESZ, higher is easier
+            ease = int(TARGET_SPANISH_READING_EASE)
+            if obj.above_target_grade:
+                return format_html(
+                    '<strong class="errornote">INFLESZ {} ⚠ below {} (“normal”)</strong>', obj.reading_ease, ease
+                )
+            return f"INFLESZ {obj.reading_ease} (target {ease} or above)"
         if obj.reading_grade is None:
             return "–"
         if obj.above_target_grade:
@@ -75,6 +134,23 @@ class ArticleAdmin(HistoryAdmin):
                 '<strong class="errornote">{} ⚠ above grade {}</strong>', obj.reading_grade, int(TARGET_READING_GRADE)
             )
         return f"{obj.reading_grade}"
+
+    @admin.display(description="Spanish")
+    def spanish(self, obj):
+        """An English original's Spanish version (its review status, or a link to start one)."""
+        if obj.language != "en" or obj.translation_of_id is not None:
+            return "–"
+        status = getattr(obj, "spanish_status", None)
+        if status is None:
+            add = reverse("admin:education_article_add") + f"?translation_of={obj.pk}&language=es"
+            if obj.is_published:
+                return format_html('<strong class="errornote">Missing</strong> · <a href="{}">translate</a>', add)
+            return format_html('<a href="{}">translate</a>', add)
+        change = reverse("admin:education_article_change", args=[obj.spanish_pk])
+        label = Article.Status(status).label
+        if obj.is_published and status != Article.Status.PUBLISHED:
+            return format_html('<a href="{}"><strong class="errornote">{}</strong></a>', change, label)
+        return format_html('<a href="{}">{}</a>', change, label)
 
     @admin.display(description="Review overdue", boolean=True)
     def overdue(self, obj):
@@ -103,6 +179,13 @@ class ArticleAdmin(HistoryAdmin):
                 obj.status = Article.Status.IN_REVIEW
                 messages.warning(request, f"“{obj}” changed, so it went back to review and is hidden from patients.")
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        article = form.instance
+        if article.translation_of_id is not None and not article.conditions.exists():
+            # A new translation files under its original's conditions unless the form chose others.
+            article.conditions.set(article.translation_of.conditions.all())
 
     def _run_workflow(self, request, queryset, step: str, done: str):
         moved = 0

@@ -6,18 +6,23 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from simple_history.models import HistoricalRecords
 
 from portal.models import Patient
 
 from . import search
-from .rendering import flesch_kincaid_grade, render_markdown
+from .rendering import flesch_kincaid_grade, render_markdown, szigriszt_pazos
 
 # Patient materials aim for grades 6 to 8 (AMA/NIH health-literacy advice).
 TARGET_READING_GRADE = Decimal("8.0")
+# Spanish text is measured on the INFLESZ scale (Szigriszt-Pazos, 0-100, higher is easier): 55 or above is
+# "normal" or easier, the band Spanish health-literacy work asks of patient leaflets (Barrio-Cantalejo 2008),
+# about what grade 8 is in English.
+TARGET_SPANISH_READING_EASE = Decimal("55.0")
 PUBLISH_PERMISSION = "education.publish_article"
 
 
@@ -79,14 +84,32 @@ class ArticleQuerySet(models.QuerySet):
             for name in names.get(pk, [None]):
                 groups.setdefault(name, []).append(article)
         named = sorted((name, items) for name, items in groups.items() if name is not None)
-        return named + ([("Other topics", groups[None])] if None in groups else [])
+        return named + ([(gettext("Other topics"), groups[None])] if None in groups else [])
 
-    def for_patient(self, patient: Patient, day: dt.date):
-        """Published articles the clinic attached to the patient's care on local date `day` (all registered sources)."""
+    def in_language(self, language: str):
+        """Each topic once, in `language` where it has a published version there, else in its original's language.
+
+        A topic is an original article and its translations. Kept: originals in `language`,
+        other originals with no published translation into `language` (the fallback), and
+        translations into `language`. Call on published articles (a draft translation must
+        not hide its original): `Article.objects.published().in_language("es")`.
+        """
+        translated = Article.objects.published().filter(translation_of=OuterRef("pk"), language=language)
+        return self.filter(Q(language=language) | (Q(translation_of__isnull=True) & ~Exists(translated)))
+
+    def for_patient(self, patient: Patient, day: dt.date, language: str | None = None):
+        """Published articles the clinic attached to the patient's care on local date `day` (all registered sources).
+
+        Plans link originals (or, now and then, a translation); each topic comes once, in `language`
+        (default: the patient's) where a published version exists, else in the original's language.
+        """
         attached = Q(pk__in=[])  # none, unless a source adds some
         for source in PATIENT_ARTICLE_SOURCES:
-            attached |= Q(pk__in=source(patient, day))
-        return self.published().filter(attached)
+            ids = source(patient, day)
+            originals = Article.objects.filter(pk__in=ids, translation_of__isnull=False).values("translation_of")
+            topics = Q(pk__in=ids) | Q(translation_of__in=ids) | Q(pk__in=originals) | Q(translation_of__in=originals)
+            attached |= topics
+        return self.published().filter(attached).in_language(language or patient.preferred_language)
 
 
 class Article(models.Model):
@@ -103,6 +126,18 @@ class Article(models.Model):
     body_html = models.TextField(editable=False, blank=True)
     conditions = models.ManyToManyField(Condition, blank=True, related_name="articles")
     language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
+    # A translation is its own row, with its own medical review and history, linked to the original.
+    translation_of = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="translations",
+        limit_choices_to={"translation_of__isnull": True},
+        verbose_name="translation of",
+        help_text="For a translation: the original article it translates. Patients reading this article's "
+        "language see this version once it is published, and the original until then.",
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="authored_articles"
@@ -113,6 +148,8 @@ class Article(models.Model):
     reviewed_on = models.DateField(null=True, blank=True)
     next_review_due = models.DateField(null=True, blank=True)
     reading_grade = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True, editable=False)
+    # Spanish articles: INFLESZ score (Szigriszt-Pazos, 0-100, higher is easier) instead of a grade.
+    reading_ease = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True, editable=False)
     published_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -125,22 +162,50 @@ class Article(models.Model):
         ordering = ["title"]
         permissions = [("publish_article", "Can publish and archive articles")]
         indexes = search.search_indexes()  # full-text, one per language (PostgreSQL only)
+        constraints = [
+            # Partial (originals have no translation_of anyway), which also spares SQLite a table rebuild:
+            # that would try to recreate the PostgreSQL-only search indexes.
+            models.UniqueConstraint(
+                fields=["translation_of", "language"],
+                condition=Q(translation_of__isnull=False),
+                name="article_one_translation_per_language",
+                violation_error_message="This article already has a translation into that language.",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title
 
     def save(self, *args, **kwargs):
-        # Render once here, not on every page view; the grade is measured on what patients read.
+        # Render once here, not on every page view; the level is measured on what patients read,
+        # with the formula of the article's language.
         self.body_html = render_markdown(self.body)
-        grade = flesch_kincaid_grade(self.body_html)
-        self.reading_grade = None if grade is None else Decimal(str(grade))
+        self.reading_grade = self.reading_ease = None
+        if self.language == "es":
+            ease = szigriszt_pazos(self.body_html)
+            self.reading_ease = None if ease is None else Decimal(str(ease))
+        else:
+            grade = flesch_kincaid_grade(self.body_html)
+            self.reading_grade = None if grade is None else Decimal(str(grade))
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "body" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "body_html", "reading_grade"}
+        if update_fields is not None and {"body", "language"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "body_html", "reading_grade", "reading_ease"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("education:article-detail", args=[self.slug])
+
+    def clean(self):
+        super().clean()
+        original = self.translation_of
+        if original is None:
+            return
+        if original.pk == self.pk or original.translation_of_id is not None:
+            raise ValidationError({"translation_of": "Choose the original article, not a translation."})
+        if original.language == self.language:
+            raise ValidationError({"language": "A translation is in another language than its original."})
+        if self.pk and self.translations.exists():
+            raise ValidationError({"translation_of": "This article has translations of its own, so it is an original."})
 
     def get_handout_url(self) -> str:
         return reverse("education:article-handout", args=[self.slug])
@@ -151,7 +216,19 @@ class Article(models.Model):
 
     @property
     def above_target_grade(self) -> bool:
+        """Harder to read than patient materials should be (grade above 8, or INFLESZ below 55 for Spanish)."""
+        if self.reading_ease is not None:
+            return self.reading_ease < TARGET_SPANISH_READING_EASE
         return self.reading_grade is not None and self.reading_grade > TARGET_READING_GRADE
+
+    def version_in(self, language: str) -> "Article":
+        """The published version of this article's topic in `language` (the original or a translation), else self."""
+        if self.language == language:
+            return self
+        original = self.translation_of or self
+        if original.pk != self.pk and original.language == language and original.is_published:
+            return original
+        return original.translations.published().filter(language=language).exclude(pk=self.pk).first() or self
 
     def review_overdue_on(self, today: dt.date) -> bool:
         return self.is_published and (self.next_review_due is None or self.next_review_due < today)

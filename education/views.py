@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 
 from portal import handouts
 from portal.models import AccessLog
@@ -24,16 +26,46 @@ def _patient_of(user):
     return getattr(user, "patient", None)
 
 
+def _language() -> str:
+    """The page's language ("en", "es"): the patient's, or the browser's before login and for staff."""
+    return (translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
+
+
+def _for_reader(request, slug: str) -> tuple[Article, bool]:
+    """(the article a reader gets at `slug`, whether it is English shown for want of a translation).
+
+    A patient gets the topic's published version in their language where there is one
+    (the caller redirects to it); staff previewing get exactly the row the slug names.
+    """
+    article = _get_article_for_user(request, slug)
+    if _patient_of(request.user) is None:
+        return article, False
+    language = _language()
+    article = article.version_in(language)
+    return article, article.language != language and article.language == settings.LANGUAGE_CODE
+
+
 @login_required
 def article_list(request):
     form = SearchForm(request.GET)
     query = form.cleaned_data["q"] if form.is_valid() else ""
-    library = Article.objects.published().search(query).only("title", "slug", "summary").order_by("title", "pk")
+    language = _language()
+    library = (
+        Article.objects.published()
+        .in_language(language)
+        .search(query)
+        .only("title", "slug", "summary", "language")
+        .order_by("title", "pk")
+    )
     page = Paginator(library, LIBRARY_PAGE_SIZE).get_page(request.GET.get("page"))
     patient = _patient_of(request.user)
     mine = []
     if patient is not None and not query and page.number == 1:
-        mine = list(Article.objects.for_patient(patient, patient.local_today()).only("title", "slug", "summary"))
+        mine = list(
+            Article.objects.for_patient(patient, patient.local_today(), language).only(
+                "title", "slug", "summary", "language"
+            )
+        )
         if mine:
             # Which articles the plan links is part of the plan.
             AccessLog.objects.record(request, patient=patient, action=AccessLog.VIEW, what="Learn: the plan's articles")
@@ -53,30 +85,49 @@ def article_list(request):
 
 @login_required
 def article_detail(request, slug):
-    article = _get_article_for_user(request, slug)
+    article, not_translated = _for_reader(request, slug)
+    if article.slug != slug:
+        return redirect(article)  # the same topic in the patient's language
     portal_url = handouts.portal_url(article.get_absolute_url())
-    return render(request, "education/article_detail.html", {"article": article, "portal_url": portal_url})
-
-
-def _handout_response(article: Article):
-    url = handouts.portal_url(article.get_absolute_url())
-    pdf = handouts.render_pdf(
-        "handouts/article.html",
-        {"article": article, "url": url, "qr": handouts.qr_svg(url), "language": article.language},
+    return render(
+        request,
+        "education/article_detail.html",
+        {"article": article, "portal_url": portal_url, "not_translated": not_translated},
     )
+
+
+def _handout_response(article: Article, *, language: str, not_translated: bool = False):
+    url = handouts.portal_url(article.get_absolute_url())
+    with translation.override(language):
+        pdf = handouts.render_pdf(
+            "handouts/article.html",
+            {
+                "article": article,
+                "url": url,
+                "qr": handouts.qr_svg(url),
+                "language": language,
+                "not_translated": not_translated,
+            },
+        )
     return handouts.pdf_response(pdf, article.slug)
 
 
 @handouts.printout
 @login_required
 def article_handout(request, slug):
-    return _handout_response(_get_article_for_user(request, slug))
+    """The article as a PDF; a patient gets it in their language like the page (English with a notice until then)."""
+    article, not_translated = _for_reader(request, slug)
+    language = _language() if _patient_of(request.user) is not None else article.language
+    return _handout_response(article, language=language, not_translated=not_translated)
 
 
 @handouts.printout
 @login_required
 @permission_required(STAFF_VIEW_PERMISSION, raise_exception=True)
 def staff_article_handout(request, slug):
-    """The same handout for the front desk to print, whatever the article's status (drafts are stamped)."""
+    """The same handout for the front desk to print, whatever the article's status (drafts are stamped).
+
+    Printed in the article's own language (a Spanish article's handout goes to a Spanish reader).
+    """
     article = get_object_or_404(Article.objects.select_related("medical_reviewer"), slug=slug)
-    return _handout_response(article)
+    return _handout_response(article, language=article.language)
