@@ -47,7 +47,9 @@ class ReminderQuerySet(models.QuerySet):
         The worker sends them on its next pass if still inside the grace
         window, and skips them (recorded) otherwise.
         """
-        return self.update(status=Reminder.Status.PENDING, next_attempt_at=None, leased_until=None, claimed_at=None)
+        return self.update(
+            status=Reminder.Status.PENDING, next_attempt_at=None, lease=None, leased_until=None, claimed_at=None
+        )
 
 
 class Reminder(models.Model):
@@ -71,18 +73,21 @@ class Reminder(models.Model):
         SMS = "sms", "SMS"
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="reminders")
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="reminders")
+    # Every send writes its row twice (claim, outcome), and each write touches every index: no index here
+    # repeats another's leading column. The unique (plan, …) constraint serves lookups by plan.
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="reminders", db_index=False)
     slot = models.CharField(max_length=8, choices=schedule.SLOT_CHOICES[:2])
     local_date = models.DateField()
     due_at = models.DateTimeField(db_index=True)
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.EMAIL)
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING, db_index=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)  # (status, due_at) below
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
-    # A worker that took a chunk of due rows holds them until then; other workers pass them by.
+    # The batch a worker took this row in, and until when it holds it; other workers pass it by.
     # A lease never makes a row "sending": if its worker dies, the row is simply due again after it.
+    lease = models.UUIDField(null=True, blank=True)
     leased_until = models.DateTimeField(null=True, blank=True)
-    # When the last send began (pending → sending); recovery reads it.
+    # When the last send began (pending → sending), under its lease; recovery reads it.
     claimed_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     skip_reason = models.CharField(max_length=200, blank=True)
@@ -102,6 +107,13 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_slot_display()} reminder for {self.patient} on {self.local_date} ({self.status})"
+
+    def is_due(self, now: dt.datetime) -> bool:
+        """Whether this row, as loaded, may be sent at `now`: `Reminder.objects.due(now)` for one row in hand."""
+        if not now - grace() <= self.due_at <= now:
+            return False
+        retry_due = self.next_attempt_at is not None and self.next_attempt_at <= now
+        return self.status == self.Status.PENDING or (self.status == self.Status.FAILED and retry_due)
 
 
 class WorkerHeartbeatQuerySet(models.QuerySet):

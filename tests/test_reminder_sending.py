@@ -4,6 +4,10 @@ import datetime as dt
 import os
 import signal
 import smtplib
+import subprocess
+import sys
+import uuid
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -337,11 +341,71 @@ def test_a_worker_killed_mid_batch_leaves_only_the_message_in_hand_unknown(four_
 
     with mock.patch(LOCMEM_SEND, side_effect=send_then_die), pytest.raises(Killed):
         sending.send_due(now=DUE)
-    assert sorted(due.values_list("status", flat=True)) == ["pending", "sending", "sent", "sent"]
+    # Two sent but not yet settled, one in hand, one never claimed.
+    assert list(due.order_by("pk").values_list("status", flat=True)) == ["sending", "sending", "sending", "pending"]
 
-    # A pass after the claim timeout: the one in hand is "delivery unknown", the never-tried one goes out.
+    # A pass after the claim timeout: the two the worker claimed another row after were sent; the one in hand is
+    # "delivery unknown"; the never-claimed one goes out.
     later = DUE + claim_timeout() + dt.timedelta(minutes=1)
     call_command("run_reminders", "--once", "--now", later.isoformat(), stdout=mock.Mock())
-    assert sorted(due.values_list("status", flat=True)) == ["failed", "sent", "sent", "sent"]
+    assert list(due.order_by("pk").values_list("status", flat=True)) == ["sent", "sent", "failed", "sent"]
     assert "delivery is unknown" in due.get(status="failed").last_error
+    assert list(due.filter(status="sent").order_by("pk").values_list("sent_at", flat=True)) == [DUE, DUE, later]
     assert len(mailoutbox) == 3
+
+
+def test_recovery_fails_only_the_last_row_each_dead_worker_claimed(four_mornings):
+    """Two workers died: one after claiming three rows of its lease, one after claiming one."""
+    due = list(four_mornings.order_by("pk"))
+    first, second = uuid.uuid4(), uuid.uuid4()
+    for reminder, lease in zip(due, [first, first, first, second], strict=True):
+        Reminder.objects.filter(pk=reminder.pk).update(status="sending", lease=lease, claimed_at=DUE)
+    assert sending.recover_stuck(now=DUE + claim_timeout()) == 0  # maybe still sending
+    assert sending.recover_stuck(now=DUE + claim_timeout() + dt.timedelta(seconds=1)) == 2
+    statuses = list(four_mornings.order_by("pk").values_list("status", "attempts"))
+    assert statuses == [("sent", 1), ("sent", 1), ("failed", 0), ("failed", 0)]
+
+
+@pytest.mark.parametrize(
+    ("argv", "extra_env", "expected"),
+    [
+        (["manage.py", "run_reminders"], {}, "-c synchronous_commit=off"),
+        (["manage.py", "run_reminders"], {"REMINDER_SYNCHRONOUS_COMMIT": "1"}, None),
+        (["manage.py", "runserver"], {}, None),
+    ],
+)
+def test_only_the_worker_commits_asynchronously_on_postgresql(argv, extra_env, expected):
+    """The worker's per-send writes need not wait for a disk flush; every other process's writes do."""
+    script = f"import sys; sys.argv = {argv!r}; from django.conf import settings; "
+    script += "print(settings.DATABASES['default'].get('OPTIONS', {}).get('options'))"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DATABASE_URL": "postgres://portal@db.invalid:5432/portal",  # never connected to
+        "DEBUG": "1",
+        **extra_env,
+    }
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == str(expected)
+
+
+@pytest.mark.parametrize(
+    ("fields", "due"),
+    [
+        ({}, True),
+        ({"due_at": DUE + dt.timedelta(minutes=1)}, False),  # not yet
+        ({"due_at": DUE - grace() - dt.timedelta(seconds=1)}, False),  # too late
+        ({"status": "failed", "next_attempt_at": DUE}, True),
+        ({"status": "failed", "next_attempt_at": DUE + dt.timedelta(seconds=1)}, False),
+        ({"status": "failed", "next_attempt_at": None}, False),  # given up
+        ({"status": "sending"}, False),
+        ({"status": "sent"}, False),
+        ({"status": "skipped"}, False),
+    ],
+)
+def test_a_row_in_hand_is_due_exactly_when_the_query_says_so(morning, fields, due):
+    Reminder.objects.filter(pk=morning.pk).update(**fields)
+    morning.refresh_from_db()
+    assert morning.is_due(DUE) is due
+    assert Reminder.objects.due(DUE).filter(pk=morning.pk).exists() is due
