@@ -1,5 +1,6 @@
 """Demo education content, written in our own words from the clinic's milia
-article (seeds/milia-article.txt). Idempotent: nothing changes on a second run."""
+article (seeds/milia-article.txt), in English and (the published ones) in
+Spanish. Idempotent: nothing changes on a second run."""
 
 import datetime as dt
 
@@ -167,6 +168,175 @@ ARTICLES = [
 ]
 
 
+# Spanish versions of the published articles: written for Spanish readers (usted), not word for word.
+MILIA_VS_ACNE_ES = """\
+No todo granito blanco es acné. Los milia son quistes muy pequeños, duros y
+blancos. Suelen salir en las mejillas, en la nariz y alrededor de los ojos.
+A algunas personas les salen en los párpados. A otras, también en los brazos o
+en las manos.
+
+## ¿Qué son los milia?
+
+La piel cambia sus células muertas todo el tiempo. A veces una zona de la piel
+no logra soltarlas. Entonces una proteína llamada queratina queda atrapada bajo
+la superficie. Así se forma un bultito duro. Si es uno solo, se llama milium.
+Si son varios, se llaman milia.
+
+Los milia son muy comunes en los bebés. Casi la mitad de los recién nacidos los
+tiene. Los adultos también los tienen, sobre todo en la piel que recibió mucho
+sol.
+
+## ¿En qué se diferencian del acné?
+
+- El acné empieza en un poro. Los milia no.
+- Los granos de acné suelen ponerse rojos, hinchados o doler. Los milia casi
+  nunca.
+- Un punto blanco de acné puede reventar. Un milium es un quiste cerrado, así
+  que no revienta.
+
+## Por favor, no los apriete
+
+Los milia no hacen daño. Muchos se van solos. Apretarlos casi nunca funciona.
+Puede lastimar su piel y dejarle una marca. Si un bultito le molesta, díganos.
+Podemos sacarlo sin riesgo aquí en el consultorio.
+"""
+
+EXFOLIATION_ES = """\
+Los milia se forman cuando las células muertas de la piel se quedan atrapadas.
+Exfoliar con suavidad ayuda a la piel a soltarlas. Así se evita que salgan
+milia nuevos.
+
+## Cómo exfoliar
+
+1. Moje un poco la punta de los dedos.
+2. Ponga un poco de un exfoliante suave en los dedos.
+3. Páselo por la cara con movimientos pequeños en círculo.
+4. Hágalo más o menos un minuto. Luego enjuague con agua tibia.
+5. Seque la piel con toques suaves.
+
+Puede hacerlo una vez al día. Bastan unos pocos minutos.
+
+## Sea suave
+
+- Use un producto suave, hecho para usar a diario. Pregúntenos cuál le
+  conviene a su piel.
+- No frote fuerte. Frotar fuerte puede irritar y enrojecer la piel.
+- Deje de exfoliar unos días si la piel le arde, se pela o está muy seca.
+"""
+
+GLYCOLIC_RETINOL_ES = """\
+Dos tipos de productos ayudan a que la piel se renueve más rápido. Así se van
+los milia y cuesta más que salgan nuevos.
+
+## Ácido glicólico: una noche sí y otra no
+
+- Úselo una noche sí y otra no, con la cara limpia y seca.
+- Ponga una capa fina. Con poco basta.
+- Espere diez minutos para que se seque.
+- Luego ponga su crema hidratante y vaya a dormir.
+
+## Retinol: las otras noches
+
+Use un retinol suave las noches en que no usa ácido glicólico. No use los dos
+la misma noche: juntos pueden irritar la piel. Su plan le dice cuál usar cada
+noche. El retinol ayuda a la piel a formar células nuevas. En unas semanas
+su piel debería sentirse más lisa.
+
+## Cuide la zona de los ojos
+
+La piel alrededor de los ojos es fina. Se irrita más fácil que el resto de la
+cara. No ponga estos productos cerca de los ojos, salvo que se lo indiquemos.
+Si la piel le arde o se pone roja, deje de usarlos y llámenos.
+"""
+
+SUNSCREEN_ES = """\
+El daño del sol es una de las causas de los milia. Lo mejor es evitar que
+salgan milia nuevos. Para eso, el protector solar es clave.
+
+## Todas las mañanas
+
+- Póngase protector solar con FPS 30 o más todas las mañanas.
+- Hágalo aunque esté nublado o pase casi todo el día en casa.
+- Use lo suficiente para cubrir toda la cara, las orejas y el cuello.
+- Vuelva a ponerse cada dos horas cuando esté al aire libre.
+
+## Su rutina diaria
+
+Una rutina sencilla mantiene su piel lisa:
+
+1. Protector solar cada mañana.
+2. Exfoliación suave en casa.
+3. Los productos de la noche que eligió su dermatólogo.
+
+Si los milia vuelven, podemos sacarlos aquí en el consultorio.
+"""
+
+# slug, original's slug, title, summary, body
+SPANISH_ARTICLES = [
+    (
+        "milia-y-acne",
+        "milia-vs-acne",
+        "Milia: qué son y en qué se diferencian del acné",
+        "Los milia son quistes blancos y pequeños, no granos. Sepa por qué salen y por qué no debe apretarlos.",
+        MILIA_VS_ACNE_ES,
+    ),
+    (
+        "exfoliar-con-cuidado",
+        "exfoliating-safely",
+        "Cómo exfoliar la piel sin dañarla",
+        "Exfoliar con suavidad cada día ayuda a quitar los milia y evita que salgan nuevos.",
+        EXFOLIATION_ES,
+    ),
+    (
+        "acido-glicolico-y-retinol",
+        "glycolic-acid-and-retinol",
+        "Cómo usar el ácido glicólico y el retinol",
+        "Ácido glicólico una noche, retinol la siguiente. Cómo usarlos y cómo cuidar sus ojos.",
+        GLYCOLIC_RETINOL_ES,
+    ),
+    (
+        "protector-solar-diario",
+        "daily-sunscreen",
+        "Protector solar a diario para prevenir los milia",
+        "El sol ayuda a que salgan milia. Un FPS 30 o más cada mañana es la mejor forma de evitarlos.",
+        SUNSCREEN_ES,
+    ),
+]
+
+
+def _published_by(dermatologist, reviewed_on) -> dict:
+    return {
+        "status": Article.Status.PUBLISHED,
+        "medical_reviewer": dermatologist,
+        "reviewed_on": reviewed_on,
+        "next_review_due": add_months(reviewed_on, 12),
+        "published_at": timezone.now() - dt.timedelta(days=30),
+    }
+
+
+def _seed_spanish(dermatologist, reviewed_on) -> int:
+    """The Spanish versions, each published (its own review) and linked to its English original."""
+    created = 0
+    for slug, original_slug, title, summary, body in SPANISH_ARTICLES:
+        original = Article.objects.get(slug=original_slug)
+        article, was_created = Article.objects.get_or_create(
+            slug=slug,
+            defaults={
+                "title": title,
+                "summary": summary,
+                "body": body,
+                "language": "es",
+                "translation_of": original,
+                "author": dermatologist,
+                **_published_by(dermatologist, reviewed_on),
+            },
+        )
+        if was_created:
+            article.conditions.set(original.conditions.all())
+            created += 1
+    return created
+
+
 def seed(*, stdout) -> None:
     conditions = {}
     for name, slug, code in CONDITIONS:
@@ -176,15 +346,7 @@ def seed(*, stdout) -> None:
     reviewed_on = today - dt.timedelta(days=30)
     created = 0
     for slug, title, summary, body, condition_slugs, published in ARTICLES:
-        workflow = {"status": Article.Status.DRAFT}
-        if published:
-            workflow = {
-                "status": Article.Status.PUBLISHED,
-                "medical_reviewer": dermatologist,
-                "reviewed_on": reviewed_on,
-                "next_review_due": add_months(reviewed_on, 12),
-                "published_at": timezone.now() - dt.timedelta(days=30),
-            }
+        workflow = _published_by(dermatologist, reviewed_on) if published else {"status": Article.Status.DRAFT}
         article, was_created = Article.objects.get_or_create(
             slug=slug,
             defaults={"title": title, "summary": summary, "body": body, "author": dermatologist, **workflow},
@@ -192,4 +354,8 @@ def seed(*, stdout) -> None:
         if was_created:
             article.conditions.set([conditions[c] for c in condition_slugs])
             created += 1
-    stdout.write(f"Education: {len(ARTICLES)} demo articles ({created} new), conditions Milia and Acne")
+    spanish = _seed_spanish(dermatologist, reviewed_on)
+    stdout.write(
+        f"Education: {len(ARTICLES)} demo articles ({created} new) and {len(SPANISH_ARTICLES)} in Spanish "
+        f"({spanish} new), conditions Milia and Acne"
+    )

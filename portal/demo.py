@@ -51,4 +51,23 @@ def seed(*, stdout) -> None:
                 "evening_reminder_time": dt.time(20, 30),
             },
         )
-    stdout.write("Demo accounts: demo-derm, demo-desk, demo-patient, demo-patient2")
+    _demo_paciente(dermatologist)
+    stdout.write("Demo accounts: demo-derm, demo-desk, demo-patient, demo-patient2, demo-paciente")
+
+
+def _demo_paciente(dermatologist) -> None:
+    """demo-paciente reads Spanish: the portal, emails and PDFs follow `preferred_language`."""
+    user = _user("demo-paciente", "Lucía", "Ramírez", "demo-paciente@example.org", is_staff=False)
+    Patient.objects.get_or_create(
+        user=user,
+        defaults={
+            "chart_number": "DEMO-0003",
+            "date_of_birth": dt.date(1979, 6, 21),
+            "time_zone": "America/New_York",
+            "preferred_language": "es",
+            "dermatologist": dermatologist,
+            "email_consent": True,
+            "morning_reminder_time": dt.time(7, 30),
+            "evening_reminder_time": dt.time(21, 0),
+        },
+    )

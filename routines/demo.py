@@ -213,7 +213,9 @@ def seed(*, stdout) -> None:
                 caution=caution,
                 area="face",
             )
-        template.articles.set(Article.objects.published().filter(conditions__name__iexact="milia").distinct())
+        # The English originals: a Spanish reader gets each one's published translation instead.
+        milia = Article.objects.published().filter(conditions__name__iexact="milia", translation_of__isnull=True)
+        template.articles.set(milia.distinct())
     _ramp_up(template.steps.filter(product__name=RETINOL).first(), TemplatePhase)
 
     patient = Patient.objects.filter(user__username="demo-patient").first()
@@ -232,8 +234,9 @@ def seed(*, stdout) -> None:
         plan = Plan.objects.filter(patient=patient, template=template).order_by("-start_date").first()
         _ramp_up(plan and plan.steps.filter(product__name=RETINOL).first(), PlanPhase)
     _demo_patient2(template, derm)
+    _demo_paciente(template, derm)
     stdout.write(
-        "Demo routines: products, conflict and procedure rules, Milia care (ramping retinol), two plans, a peel"
+        "Demo routines: products, conflict and procedure rules, Milia care (ramping retinol), three plans, a peel"
     )
 
 
@@ -264,6 +267,20 @@ def _demo_patient2(template: RoutineTemplate, derm) -> None:
             note="Superficial glycolic peel, forehead and cheeks.",
             created_by=derm,
         )
+
+
+def _demo_paciente(template: RoutineTemplate, derm) -> None:
+    """demo-paciente (Spanish) has followed Milia care for 10 days, with no end date."""
+    patient = Patient.objects.filter(user__username="demo-paciente").first()
+    if patient is None or Plan.objects.filter(patient=patient).exists():
+        return
+    assign_routine(
+        patient=patient,
+        template=template,
+        start_date=patient.local_today() - dt.timedelta(days=10),
+        assigned_by=derm,
+        note="Tenga paciencia: los milia tardan unas semanas en irse. No los apriete; podemos sacarlos aquí.",
+    )
 
 
 def _tick_some_past_days(plan: Plan, today: dt.date) -> None:

@@ -1,4 +1,5 @@
-"""Demo content: conditions, four published plain-language articles and a draft; safe to load twice."""
+"""Demo content: conditions, four published plain-language articles and a draft, the four published ones in
+Spanish too; safe to load twice."""
 
 import pytest
 from django.core.management import call_command
@@ -14,9 +15,13 @@ def test_it_seeds_demo_articles_once(capsys):
     published = Article.objects.published()
     assert published.count() >= 4
     assert Article.objects.filter(status=Article.Status.DRAFT).count() >= 1
-    assert Article.objects.count() == 5
+    assert Article.objects.filter(language="en").count() == 5
+    assert Article.objects.filter(language="es").count() == 4
     for article in published:
-        assert article.reading_grade is not None and article.reading_grade <= 8, article.title
+        if article.language == "es":  # INFLESZ, higher is easier
+            assert article.reading_ease is not None and article.reading_ease >= 55, article.title
+        else:
+            assert article.reading_grade is not None and article.reading_grade <= 8, article.title
         assert article.medical_reviewer.username == "demo-derm"
         assert article.history.count() == 1
     eyes = Article.objects.get(slug="glycolic-acid-and-retinol")
