@@ -1,54 +1,40 @@
 """The shared cast: a dermatologist, a front-desk user and two patients, so
-every access test has an outsider."""
+every access test has an outsider; and `frozen`, the one fixed instant."""
 
-import datetime as dt
 import os
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+import time_machine
 
 from portal import roles
 from portal.models import Patient
-
-PASSWORD = "correct-horse-battery-9"
-
-
-def make_staff(username, group_name):
-    user = get_user_model().objects.create_user(
-        username, f"{username}@example.org", PASSWORD, first_name=username.title(), is_staff=True
-    )
-    user.groups.add(Group.objects.get(name=group_name))
-    return user
+from tests.factories import NOON_UTC, PatientFactory, StaffFactory
 
 
-def make_patient(username, chart, *, dermatologist=None, **fields):
-    user = get_user_model().objects.create_user(
-        username, f"{username}@example.org", PASSWORD, first_name=username.title(), last_name="Tester"
-    )
-    fields.setdefault("date_of_birth", dt.date(1990, 1, 1))
-    fields.setdefault("time_zone", "America/New_York")
-    return Patient.objects.create(user=user, chart_number=chart, dermatologist=dermatologist, **fields)
+def make_patient(username, chart, **fields) -> Patient:
+    """Kept until test_today, test_holds, test_scale_queries, test_spanish_articles and the
+    test_reminder_* modules build patients with tests.factories.PatientFactory."""
+    return PatientFactory(username=username, chart_number=chart, **fields)
 
 
 @pytest.fixture
 def derm(db):
-    return make_staff("dana", roles.DERMATOLOGIST)
+    return StaffFactory(username="dana", role=roles.DERMATOLOGIST)
 
 
 @pytest.fixture
 def desk(db):
-    return make_staff("frank", roles.FRONT_DESK)
+    return StaffFactory(username="frank", role=roles.FRONT_DESK)
 
 
 @pytest.fixture
 def alice(db, derm):
-    return make_patient("alice", "C-1001", dermatologist=derm, email_consent=True)
+    return PatientFactory(username="alice", chart_number="C-1001", dermatologist=derm, email_consent=True)
 
 
 @pytest.fixture
 def bob(db, derm):
-    return make_patient("bob", "C-1002", dermatologist=derm, email_consent=True)
+    return PatientFactory(username="bob", chart_number="C-1002", dermatologist=derm, email_consent=True)
 
 
 @pytest.fixture
@@ -69,9 +55,17 @@ def desk_client(client, desk):
     return client
 
 
-# A fixed instant for rate-limit tests: django-ratelimit's windows start at a point in the hour
-# that depends on the key, so a test on the real clock could straddle one and see its count reset.
-RATE_WINDOW_SAFE = "2027-03-10T17:00:00Z"
+@pytest.fixture
+def frozen():
+    """Time stopped at NOON_UTC (TODAY in New York); the test may move it with `frozen.move_to(...)`.
+
+    Ask for it before any login (`pytest.mark.usefixtures("frozen")` does), so sessions are not
+    already expired. Rate-limit tests need it too: django-ratelimit's windows start at a point in
+    the hour that depends on the key, so a test on the real clock could straddle one and see its
+    count reset.
+    """
+    with time_machine.travel(NOON_UTC, tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture(autouse=True)

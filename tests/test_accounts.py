@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 
 from portal.backends import PatientModelBackend
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 
 def test_it_logs_a_patient_in_and_lands_on_today(client, alice):

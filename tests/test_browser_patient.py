@@ -2,27 +2,34 @@
 
 import pytest
 
-from portal.models import Patient
 from routines.models import CautionAcknowledgement, Plan, SkinCheckIn
-from tests.conftest import PASSWORD, make_patient
-from tests.test_routines_support import make_plan
+from tests.factories import PASSWORD, PatientFactory, PlanFactory
 
 
 def _no_horizontal_scroll(page):
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
 
-@pytest.mark.browser
-def test_it_lets_a_patient_tick_todays_step_on_a_phone(transactional_db, live_server, page):
-    patient = make_patient("alice", "C-1001")
-    plan = make_plan(patient, steps=3, start=Patient.objects.get().local_today(), note="Be gentle.")
-    step = plan.steps.order_by("order").first()
+def _alices_plan(**fields) -> Plan:
+    """A plan from today for alice, a new patient; she logs in with `_log_in_as_alice`."""
+    patient = PatientFactory(username="alice", chart_number="C-1001")
+    return PlanFactory(patient=patient, start_date=patient.local_today(), **fields)
 
+
+def _log_in_as_alice(page, live_server):
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=username]", "alice")
     page.fill("input[name=password]", PASSWORD)
     page.locator("form:has(input[name=password]) [type=submit]").click()
     page.wait_for_url(f"{live_server.url}/")
+
+
+@pytest.mark.browser
+def test_it_lets_a_patient_tick_todays_step_on_a_phone(transactional_db, live_server, page):
+    plan = _alices_plan(steps=3, note="Be gentle.")
+    step = plan.steps.order_by("order").first()
+
+    _log_in_as_alice(page, live_server)
 
     card = page.locator(f"#step-{step.pk}")
     assert "Step number 0" in card.inner_text()
@@ -48,17 +55,12 @@ def test_it_lets_a_patient_tick_todays_step_on_a_phone(transactional_db, live_se
 
 @pytest.mark.browser
 def test_it_lets_a_patient_acknowledge_a_caution_then_tick_and_check_in_on_a_phone(transactional_db, live_server, page):
-    patient = make_patient("alice", "C-1001")
-    plan = make_plan(patient, steps=2, start=Patient.objects.get().local_today())
+    plan = _alices_plan(steps=2)
     step = plan.steps.order_by("order").first()
     step.caution = "Keep away from the eyes and eyelids."
     step.save()
 
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form:has(input[name=password]) [type=submit]").click()
-    page.wait_for_url(f"{live_server.url}/")
+    _log_in_as_alice(page, live_server)
 
     card = page.locator(f"#step-{step.pk}")
     assert "Keep away from the eyes and eyelids." in card.inner_text()

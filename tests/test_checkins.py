@@ -6,7 +6,6 @@ import smtplib
 from unittest import mock
 
 import pytest
-import time_machine
 from django.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,17 +13,13 @@ from hypothesis import strategies as st
 from portal.models import AccessLog
 from routines import checkins
 from routines.models import IrritationFlag, SkinCheckIn
-from tests.test_routines_support import NOON_UTC, TODAY, make_plan
+from tests.factories import TODAY, PlanFactory, SkinCheckInFactory
 
 F = SkinCheckIn.Feeling
 LOCMEM_SEND = "django.core.mail.backends.locmem.EmailBackend.send_messages"
 
 
-@pytest.fixture(autouse=True)
-def frozen():
-    """Freeze time before any login, so sessions are not already expired."""
-    with time_machine.travel(NOON_UTC, tick=False) as traveller:
-        yield traveller
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 def _tap(client, feeling):
@@ -70,7 +65,7 @@ def test_it_words_the_reason():
 
 
 def test_it_offers_the_check_in_on_the_today_page(alice_client, alice):
-    make_plan(alice)
+    PlanFactory(patient=alice)
     html = alice_client.get("/").content.decode()
     assert "How does your skin feel today?" in html
     for value, label in F.choices:
@@ -79,7 +74,7 @@ def test_it_offers_the_check_in_on_the_today_page(alice_client, alice):
 
 
 def test_it_records_one_answer_per_local_day(alice_client, alice, frozen):
-    make_plan(alice)
+    PlanFactory(patient=alice)
     response = _tap(alice_client, F.DRY)
     assert response.status_code == 302 and response.url == "/#skin"
     _tap(alice_client, F.STINGING)  # changes today's answer
@@ -119,7 +114,7 @@ def test_it_needs_a_logged_in_patient_a_post_and_csrf(client, alice, derm_client
 def test_it_flags_and_emails_the_dermatologist_once_per_episode(
     alice_client, alice, mailoutbox, django_capture_on_commit_callbacks
 ):
-    make_plan(alice)
+    PlanFactory(patient=alice)
     _answer(alice, TODAY - dt.timedelta(6), F.RED_AND_SORE, django_capture_on_commit_callbacks)
     assert not IrritationFlag.objects.exists() and mailoutbox == []
     with django_capture_on_commit_callbacks(execute=True):
@@ -142,8 +137,8 @@ def test_it_flags_and_emails_the_dermatologist_once_per_episode(
 
 
 def test_it_tells_the_patient_when_their_answer_raises_a_flag(alice_client, alice, django_capture_on_commit_callbacks):
-    make_plan(alice)
-    SkinCheckIn.objects.create(patient=alice, local_date=TODAY - dt.timedelta(1), feeling=F.RED_AND_SORE)
+    PlanFactory(patient=alice)
+    SkinCheckInFactory(patient=alice, local_date=TODAY - dt.timedelta(1), feeling=F.RED_AND_SORE)
     with django_capture_on_commit_callbacks(execute=True):
         response = alice_client.post("/skin/", {"feeling": F.RED_AND_SORE}, follow=True)
     assert "we have let your dermatologist know" in response.content.decode()
@@ -204,7 +199,7 @@ def test_it_keeps_the_flag_when_the_email_fails(alice, mailoutbox, django_captur
 
 def test_it_badges_and_filters_flagged_patients_for_dermatologists(alice, bob, derm, desk):
     IrritationFlag.objects.create(patient=alice, raised_on=TODAY, reason="“Red and sore” 2 times in 7 days")
-    SkinCheckIn.objects.create(patient=alice, local_date=TODAY, feeling=F.RED_AND_SORE)
+    SkinCheckInFactory(patient=alice, local_date=TODAY, feeling=F.RED_AND_SORE)
     client = Client()
     client.force_login(derm)
     listing = client.get("/admin/portal/patient/?skin=flagged").content.decode()

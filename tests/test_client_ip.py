@@ -1,12 +1,10 @@
 """Which address lockout, rate limits and the access log see, with and without a reverse proxy."""
 
 import pytest
-import time_machine
 
 from portal.client_ip import client_ip
 from portal.models import AccessLog
-from tests.conftest import RATE_WINDOW_SAFE
-from tests.test_routines_support import make_plan
+from tests.factories import PlanFactory
 
 
 @pytest.mark.parametrize(
@@ -27,11 +25,11 @@ def test_it_takes_the_address_the_outermost_trusted_proxy_saw(rf, settings, prox
     assert client_ip(request) == expected
 
 
-@time_machine.travel(RATE_WINDOW_SAFE, tick=False)
+@pytest.mark.usefixtures("frozen")
 def test_it_logs_and_rate_limits_by_the_client_behind_the_proxy(client, alice, settings):
     settings.TRUSTED_PROXY_COUNT = 1
     settings.RATELIMIT_ACCOUNT_PAGES = "2/h"
-    make_plan(alice, start=alice.local_today())
+    PlanFactory(patient=alice, start_date=alice.local_today())
     client.force_login(alice.user)
     client.get("/plan/", HTTP_X_FORWARDED_FOR="203.0.113.7")
     assert AccessLog.objects.get(patient=alice).ip_address == "203.0.113.7"

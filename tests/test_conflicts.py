@@ -4,16 +4,14 @@ import datetime as dt
 import os
 
 import pytest
-import time_machine
 from django.core.management import call_command
 from hypothesis import given
 from hypothesis import strategies as st
 
 from routines import conflicts, schedule
 from routines.models import ConflictRule, Plan, Product, RoutineTemplate, TemplatePhase
-from tests.test_phases import _phase_post
-from tests.test_plan_admin import _plan_post
-from tests.test_routines_support import NOON_UTC, TODAY, milia_template, step_form_values
+from tests.admin_forms import phase_post, plan_post, template_post
+from tests.factories import TODAY, RoutineTemplateFactory
 
 RETINOID_AHA = conflicts.Rule(
     name="Retinoid with an AHA exfoliant",
@@ -22,10 +20,7 @@ RETINOID_AHA = conflicts.Rule(
 )
 
 
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOON_UTC, tick=False) as traveller:
-        yield traveller
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 @pytest.fixture
@@ -169,7 +164,7 @@ def test_it_tries_every_weekday_a_template_could_start_on():
 
 def _milia_plan_post(plan, **step_changes):
     steps = [(s, step_changes.get(s.title, {})) for s in plan.steps.order_by("pk")]
-    return _plan_post(plan, steps)
+    return plan_post(plan, steps)
 
 
 def test_it_accepts_the_demo_milia_plan_and_refuses_both_daily(client, derm):
@@ -196,24 +191,10 @@ def test_it_accepts_the_demo_milia_plan_and_refuses_both_daily(client, derm):
 
 
 def test_it_refuses_a_template_that_would_clash(derm_client, rule):
-    template = milia_template()
+    template = RoutineTemplateFactory()
     steps = list(template.steps.order_by("pk"))
-    data = {
-        "name": template.name,
-        "description": "",
-        "steps-TOTAL_FORMS": len(steps),
-        "steps-INITIAL_FORMS": len(steps),
-        "steps-MIN_NUM_FORMS": 0,
-        "steps-MAX_NUM_FORMS": 1000,
-    }
+    data = template_post(template, steps)
     Product.objects.filter(name="Glycolic Serum").update(key_ingredients="glycolic acid")
-    for i, step in enumerate(steps):
-        values = {
-            "id": step.pk,
-            "template": template.pk,
-            **step_form_values(step),
-        }
-        data.update({f"steps-{i}-{k}": v for k, v in values.items()})
     url = f"/admin/routines/routinetemplate/{template.pk}/change/"
     assert derm_client.post(url, data).status_code == 302
     glycolic = next(i for i, s in enumerate(steps) if s.title == "Glycolic Serum")
@@ -227,7 +208,7 @@ def test_it_refuses_a_template_that_would_clash(derm_client, rule):
 def test_it_refuses_ramp_up_phases_that_would_clash(derm_client, alice, rule, derm):
     from routines.services import assign_routine
 
-    template = milia_template()
+    template = RoutineTemplateFactory()
     Product.objects.filter(name="Glycolic Serum").update(key_ingredients="glycolic acid")
     plan = assign_routine(patient=alice, template=template, start_date=TODAY, assigned_by=derm)
     retinol = plan.steps.get(product__name="Retinol Serum")
@@ -235,7 +216,7 @@ def test_it_refuses_ramp_up_phases_that_would_clash(derm_client, alice, rule, de
         schedule.Phase(schedule.EVERY_N_DAYS, interval_days=2, offset_days=1, days=14),
         schedule.Phase(schedule.DAILY),
     )
-    response = derm_client.post(f"/admin/routines/planstep/{retinol.pk}/change/", _phase_post(retinol, ramp))
+    response = derm_client.post(f"/admin/routines/planstep/{retinol.pk}/change/", phase_post(retinol, ramp))
     assert response.status_code == 200
     day = TODAY + dt.timedelta(14)
     assert f"would both be due on the evening of {day:%A} {day.day} {day:%B %Y}" in response.content.decode()
@@ -243,7 +224,7 @@ def test_it_refuses_ramp_up_phases_that_would_clash(derm_client, alice, rule, de
 
 
 def test_it_refuses_to_assign_a_template_broken_by_a_newer_rule(derm_client, alice):
-    template = milia_template()
+    template = RoutineTemplateFactory()
     template.steps.filter(product__name="Glycolic Serum").update(frequency=schedule.DAILY)
     Product.objects.filter(name="Glycolic Serum").update(key_ingredients="glycolic acid")
     ConflictRule.objects.create(name="Retinoid with AHA", first_category="retinoid", second_ingredients="glycolic")

@@ -4,7 +4,7 @@ keeps a choice in a cookie; after login the choice is saved on the patient's rec
 import pytest
 
 from portal.models import Patient
-from tests.conftest import PASSWORD, make_patient
+from tests.factories import PASSWORD, PatientFactory
 
 
 @pytest.fixture
@@ -17,7 +17,7 @@ def spanish_browser(chromium):
 @pytest.mark.browser
 def test_it_switches_language_before_and_after_login_without_javascript(transactional_db, live_server, spanish_browser):
     page = spanish_browser
-    make_patient("alice", "C-1001")
+    PatientFactory(username="alice", chart_number="C-1001")
 
     page.goto(f"{live_server.url}/accounts/login/")
     assert page.locator("html").get_attribute("lang") == "es"

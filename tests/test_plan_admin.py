@@ -9,46 +9,17 @@ from portal.models import AccessLog, Patient
 from routines import schedule
 from routines.models import Plan, PlanStep, RoutineTemplate, StepCheck
 from routines.services import assign_routine
-from tests.conftest import make_patient
-from tests.test_routines_support import NOON_UTC, TODAY, make_plan, milia_template, step_form_values
+from tests.admin_forms import plan_post
+from tests.factories import NOON_UTC, TODAY, PlanFactory, RoutineTemplateFactory, StepCheckFactory
 
+pytestmark = pytest.mark.usefixtures("frozen")
 
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOON_UTC, tick=False) as traveller:
-        yield traveller
-
-
-def _plan_post(plan, steps, **changes):
-    """The admin change form's POST data for `plan` with its steps (dicts of field changes per step)."""
-    data = {
-        "patient": plan.patient_id,
-        "name": plan.name,
-        "status": plan.status,
-        "start_date": plan.start_date.isoformat(),
-        "end_date": plan.end_date.isoformat() if plan.end_date else "",
-        "note": plan.note,
-        "steps-TOTAL_FORMS": len(steps),
-        "steps-INITIAL_FORMS": len(steps),
-        "steps-MIN_NUM_FORMS": 0,
-        "steps-MAX_NUM_FORMS": 1000,
-        **changes,
-    }
-    for i, (step, fields) in enumerate(steps):
-        values = {
-            "id": step.pk,
-            "plan": plan.pk,
-            **step_form_values(step),
-            **fields,
-        }
-        weekdays = values.pop("weekdays", list(step.weekdays))
-        data.update({f"steps-{i}-{key}": value for key, value in values.items()})
-        data[f"steps-{i}-weekdays"] = weekdays
-    return data
+# Kept until tests/test_cautions.py imports tests.admin_forms.plan_post.
+_plan_post = plan_post
 
 
 def test_it_assigns_a_routine_from_the_patient_page(derm_client, alice):
-    template = milia_template()
+    template = RoutineTemplateFactory()
     page = derm_client.get(f"/admin/portal/patient/{alice.pk}/change/")
     assert b"Assign a routine" in page.content and b"Print plan" in page.content
     url = f"/admin/portal/patient/{alice.pk}/assign-routine/"
@@ -62,7 +33,7 @@ def test_it_assigns_a_routine_from_the_patient_page(derm_client, alice):
 
 
 def test_it_refuses_an_end_date_before_the_start(derm_client, alice):
-    template = milia_template()
+    template = RoutineTemplateFactory()
     url = f"/admin/portal/patient/{alice.pk}/assign-routine/"
     data = {"template": template.pk, "start_date": "2027-03-10", "end_date": "2027-03-01"}
     response = derm_client.post(url, data)
@@ -72,16 +43,16 @@ def test_it_refuses_an_end_date_before_the_start(derm_client, alice):
 
 
 def test_it_ends_the_previous_plan_when_assigning_a_new_one(derm_client, alice):
-    old = make_plan(alice, start=TODAY - dt.timedelta(30))
+    old = PlanFactory(patient=alice, start_date=TODAY - dt.timedelta(30))
     url = f"/admin/portal/patient/{alice.pk}/assign-routine/"
-    derm_client.post(url, {"template": milia_template().pk, "start_date": TODAY.isoformat()})
+    derm_client.post(url, {"template": RoutineTemplateFactory().pk, "start_date": TODAY.isoformat()})
     old.refresh_from_db()
     assert old.status == Plan.Status.ENDED and old.end_date == TODAY - dt.timedelta(1)
 
 
 def test_it_keeps_the_current_plan_running_until_a_later_one_starts(derm_client, alice):
-    old = make_plan(alice, start=TODAY - dt.timedelta(30))
-    template = milia_template()
+    old = PlanFactory(patient=alice, start_date=TODAY - dt.timedelta(30))
+    template = RoutineTemplateFactory()
     url = f"/admin/portal/patient/{alice.pk}/assign-routine/"
     derm_client.post(url, {"template": template.pk, "start_date": "2027-03-12"})
     old.refresh_from_db()
@@ -91,20 +62,20 @@ def test_it_keeps_the_current_plan_running_until_a_later_one_starts(derm_client,
     assert Plan.objects.current_for(alice, day + dt.timedelta(1)) == old
     assert Plan.objects.current_for(alice, day + dt.timedelta(2)).name == "Milia care"
     # A plan that had not started yet, and would not before the new one, is ended outright.
-    later = make_plan(alice, start=dt.date(2027, 3, 20))
+    later = PlanFactory(patient=alice, start_date=dt.date(2027, 3, 20))
     derm_client.post(url, {"template": template.pk, "start_date": "2027-03-15"})
     later.refresh_from_db()
     assert later.status == Plan.Status.ENDED
 
 
 def test_it_keeps_the_template_when_the_plan_is_edited(derm_client, alice):
-    template = milia_template()
+    template = RoutineTemplateFactory()
     derm_client.post(
         f"/admin/portal/patient/{alice.pk}/assign-routine/", {"template": template.pk, "start_date": "2027-03-10"}
     )
     plan = Plan.objects.get()
     steps = list(plan.steps.all())
-    data = _plan_post(plan, [(steps[0], {"instructions": "Only on the cheeks"})] + [(s, {}) for s in steps[1:]])
+    data = plan_post(plan, [(steps[0], {"instructions": "Only on the cheeks"})] + [(s, {}) for s in steps[1:]])
     response = derm_client.post(f"/admin/routines/plan/{plan.pk}/change/", data)
     assert response.status_code == 302, response.content.decode()[:3000]
     plan.refresh_from_db()
@@ -114,15 +85,15 @@ def test_it_keeps_the_template_when_the_plan_is_edited(derm_client, alice):
 
 
 def test_it_bumps_the_version_only_when_steps_change(derm_client, alice):
-    plan = make_plan(alice)
+    plan = PlanFactory(patient=alice)
     steps = [(s, {}) for s in plan.steps.all()]
-    derm_client.post(f"/admin/routines/plan/{plan.pk}/change/", _plan_post(plan, steps, note="New note"))
+    derm_client.post(f"/admin/routines/plan/{plan.pk}/change/", plan_post(plan, steps, note="New note"))
     plan.refresh_from_db()
     assert plan.version == 1 and plan.note == "New note"
     first = plan.steps.first()
     derm_client.post(
         f"/admin/routines/plan/{plan.pk}/change/",
-        _plan_post(plan, [(first, {"DELETE": "on"})] + steps[1:]),
+        plan_post(plan, [(first, {"DELETE": "on"})] + steps[1:]),
     )
     plan.refresh_from_db()
     assert plan.version == 2 and plan.steps.count() == 2
@@ -137,9 +108,9 @@ def test_it_bumps_the_version_only_when_steps_change(derm_client, alice):
     ],
 )
 def test_it_stops_impossible_schedules_with_a_clear_message(derm_client, alice, fields, message):
-    plan = make_plan(alice, steps=1)
+    plan = PlanFactory(patient=alice, steps=1)
     step = plan.steps.get()
-    response = derm_client.post(f"/admin/routines/plan/{plan.pk}/change/", _plan_post(plan, [(step, fields)]))
+    response = derm_client.post(f"/admin/routines/plan/{plan.pk}/change/", plan_post(plan, [(step, fields)]))
     assert response.status_code == 200
     assert message in response.content.decode()
     plan.refresh_from_db()
@@ -148,64 +119,66 @@ def test_it_stops_impossible_schedules_with_a_clear_message(derm_client, alice, 
 
 
 def test_it_stops_an_end_date_before_the_start_on_the_plan(derm_client, alice):
-    plan = make_plan(alice, steps=1)
-    data = _plan_post(plan, [(plan.steps.get(), {})], end_date="2027-03-01")
+    plan = PlanFactory(patient=alice, steps=1)
+    data = plan_post(plan, [(plan.steps.get(), {})], end_date="2027-03-01")
     response = derm_client.post(f"/admin/routines/plan/{plan.pk}/change/", data)
     assert "The end date cannot be before the start date." in response.content.decode()
 
 
 def test_it_saves_chosen_weekdays_from_checkboxes(derm_client, alice):
-    plan = make_plan(alice, steps=1)
+    plan = PlanFactory(patient=alice, steps=1)
     step = plan.steps.get()
-    data = _plan_post(plan, [(step, {"frequency": schedule.WEEKDAYS, "weekdays": ["4", "0", "2"]})])
+    data = plan_post(plan, [(step, {"frequency": schedule.WEEKDAYS, "weekdays": ["4", "0", "2"]})])
     assert derm_client.post(f"/admin/routines/plan/{plan.pk}/change/", data).status_code == 302
     step.refresh_from_db()
     assert step.weekdays == "024" and step.frequency_text == "Mon, Wed, Fri mornings"
 
 
 def test_it_refuses_a_second_active_plan_on_the_same_dates(derm_client, alice):
-    current = make_plan(alice, start=TODAY - dt.timedelta(10))
-    old = make_plan(alice, start=TODAY - dt.timedelta(40), status=Plan.Status.ENDED)
+    current = PlanFactory(patient=alice, start_date=TODAY - dt.timedelta(10))
+    old = PlanFactory(patient=alice, start_date=TODAY - dt.timedelta(40), status=Plan.Status.ENDED)
     old.end_date = TODAY - dt.timedelta(11)
     old.save()
     url = f"/admin/routines/plan/{old.pk}/change/"
-    overlapping = _plan_post(old, [], status=Plan.Status.ACTIVE, end_date="")
+    overlapping = plan_post(old, [], status=Plan.Status.ACTIVE, end_date="")
     response = derm_client.post(url, overlapping)
     assert response.status_code == 200
     assert f"“{current.name}”, from 28 February 2027, with no end date" in response.content.decode()
     old.refresh_from_db()
     assert (old.status, old.version) == (Plan.Status.ENDED, 1)
-    before = _plan_post(old, [], status=Plan.Status.ACTIVE)  # its own dates, all before the current plan
+    before = plan_post(old, [], status=Plan.Status.ACTIVE)  # its own dates, all before the current plan
     assert derm_client.post(url, before).status_code == 302
     old.refresh_from_db()
     assert old.status == Plan.Status.ACTIVE
 
 
 def test_it_still_saves_step_edits_on_plans_that_overlapped_before_that_rule(derm_client, alice):
-    make_plan(alice, start=TODAY - dt.timedelta(20))
-    current = make_plan(alice, start=TODAY - dt.timedelta(10))
-    data = _plan_post(current, [(step, {"instructions": "Corrected"}) for step in current.steps.all()[:1]])
+    PlanFactory(patient=alice, start_date=TODAY - dt.timedelta(20))
+    current = PlanFactory(patient=alice, start_date=TODAY - dt.timedelta(10))
+    data = plan_post(current, [(step, {"instructions": "Corrected"}) for step in current.steps.all()[:1]])
     data["initial-start_date"] = data["start_date"]  # as the browser posts it: the date has a callable default
     assert derm_client.post(f"/admin/routines/plan/{current.pk}/change/", data).status_code == 302
     assert current.steps.filter(instructions="Corrected").exists()
 
 
 def test_it_lets_front_desk_view_but_not_change_or_assign_plans(desk_client, alice):
-    plan = make_plan(alice)
+    plan = PlanFactory(patient=alice)
     assert desk_client.get(f"/admin/routines/plan/{plan.pk}/change/").status_code == 200
-    data = _plan_post(plan, [(s, {"instructions": "Changed"}) for s in plan.steps.all()])
+    data = plan_post(plan, [(s, {"instructions": "Changed"}) for s in plan.steps.all()])
     assert desk_client.post(f"/admin/routines/plan/{plan.pk}/change/", data).status_code == 403
     assert not PlanStep.objects.filter(instructions="Changed").exists()
     url = f"/admin/portal/patient/{alice.pk}/assign-routine/"
     assert desk_client.get(url).status_code == 403
-    assert desk_client.post(url, {"template": milia_template().pk, "start_date": "2027-03-10"}).status_code == 403
+    assert (
+        desk_client.post(url, {"template": RoutineTemplateFactory().pk, "start_date": "2027-03-10"}).status_code == 403
+    )
     page = desk_client.get(f"/admin/portal/patient/{alice.pk}/change/").content.decode()
     assert "Assign a routine" not in page and "Print plan" in page
     assert "Print invitation" not in page and "Issue an invitation" not in page  # alice already uses the portal
 
 
 def test_it_lets_front_desk_view_but_not_change_or_add_templates(desk_client):
-    template = milia_template()
+    template = RoutineTemplateFactory()
     url = f"/admin/routines/routinetemplate/{template.pk}/change/"
     assert desk_client.get(url).status_code == 200
     assert desk_client.post(url, {"name": "Renamed", "description": ""}).status_code == 403
@@ -214,23 +187,25 @@ def test_it_lets_front_desk_view_but_not_change_or_add_templates(desk_client):
 
 
 def test_it_logs_staff_viewing_a_plan(derm_client, alice):
-    plan = make_plan(alice)
+    plan = PlanFactory(patient=alice)
     derm_client.get(f"/admin/routines/plan/{plan.pk}/change/")
     assert AccessLog.objects.filter(patient=alice, action=AccessLog.VIEW, what__startswith="Admin plan #").exists()
 
 
 def test_it_logs_staff_opening_one_step_of_a_plan(derm_client, alice):
-    step = make_plan(alice).steps.first()
+    step = PlanFactory(patient=alice).steps.first()
     assert derm_client.get(f"/admin/routines/planstep/{step.pk}/change/").status_code == 200
     assert AccessLog.objects.filter(patient=alice, action=AccessLog.VIEW, what=f"Admin plan step #{step.pk}").exists()
 
 
 def test_it_shows_adherence_and_last_check_in(derm_client, alice, bob):
-    plan = make_plan(alice, steps=2, start=TODAY - dt.timedelta(10))  # one morning and one evening step, daily
+    plan = PlanFactory(
+        patient=alice, steps=2, start_date=TODAY - dt.timedelta(10)
+    )  # one morning and one evening step, daily
     morning, evening = plan.steps.all()
     for n in range(1, 8):  # every morning of the last 7 days, no evenings
-        StepCheck.objects.create(step=morning, local_date=TODAY - dt.timedelta(n))
-    make_plan(bob, start=TODAY - dt.timedelta(10))
+        StepCheckFactory(step=morning, local_date=TODAY - dt.timedelta(n))
+    PlanFactory(patient=bob, start_date=TODAY - dt.timedelta(10))
     page = derm_client.get("/admin/portal/patient/").content.decode()
     assert "50% (7/14)" in page  # 7 days
     assert "35% (7/20)" in page  # 30 days, but the plan ran only 10 complete days
@@ -241,7 +216,7 @@ def test_it_shows_adherence_and_last_check_in(derm_client, alice, bob):
 
 def test_it_counts_a_day_once_when_a_routine_was_reassigned_the_day_it_started(derm_client, alice, derm):
     start = TODAY - dt.timedelta(3)
-    template = milia_template()
+    template = RoutineTemplateFactory()
     first = assign_routine(patient=alice, template=template, start_date=start, assigned_by=derm)
     again = assign_routine(patient=alice, template=template, start_date=start, assigned_by=derm)
     first.refresh_from_db()
@@ -256,7 +231,7 @@ def test_it_counts_a_day_once_when_a_routine_was_reassigned_the_day_it_started(d
 
 
 def test_it_counts_the_plan_followed_when_a_plan_for_later_was_replaced_before_it_began(derm_client, alice, derm):
-    template = milia_template()
+    template = RoutineTemplateFactory()
     noon = dt.datetime.fromisoformat(NOON_UTC)
 
     def assign(start):
@@ -285,18 +260,17 @@ def test_it_lists_adherence_in_as_many_queries_for_five_patients_as_for_two(derm
         return len(ctx.captured_queries)
 
     for patient in (alice, bob):
-        make_plan(patient, start=TODAY - dt.timedelta(10))
+        PlanFactory(patient=patient, start_date=TODAY - dt.timedelta(10))
     two = queries_for_the_list()
-    for n in range(3):
-        make_plan(make_patient(f"extra{n}", f"C-20{n}"), start=TODAY - dt.timedelta(10))
+    PlanFactory.create_batch(3, start_date=TODAY - dt.timedelta(10))  # three more patients
     assert queries_for_the_list() == two
 
 
 def test_it_filters_patients_not_checked_in_for_3_days(derm_client, alice, bob):
-    stale = make_plan(alice, start=TODAY - dt.timedelta(10)).steps.first()
-    fresh = make_plan(bob, start=TODAY - dt.timedelta(10)).steps.first()
-    StepCheck.objects.create(step=stale, local_date=TODAY - dt.timedelta(4))
-    StepCheck.objects.create(step=fresh, local_date=TODAY - dt.timedelta(1))
+    stale = PlanFactory(patient=alice, start_date=TODAY - dt.timedelta(10)).steps.first()
+    fresh = PlanFactory(patient=bob, start_date=TODAY - dt.timedelta(10)).steps.first()
+    StepCheckFactory(step=stale, local_date=TODAY - dt.timedelta(4))
+    StepCheckFactory(step=fresh, local_date=TODAY - dt.timedelta(1))
     page = derm_client.get("/admin/portal/patient/?checkins=stale3").content.decode()
     assert "C-1001" in page and "C-1002" not in page
 
@@ -306,8 +280,8 @@ def test_it_counts_the_3_days_in_each_patients_own_time_zone(derm_client, alice,
     # TODAY - 2 is three of bob's days ago but only two of the clinic's.
     Patient.objects.filter(pk=bob.pk).update(time_zone="Pacific/Kiritimati")
     for patient in (alice, bob):
-        step = make_plan(patient, start=TODAY - dt.timedelta(10)).steps.first()
-        StepCheck.objects.create(step=step, local_date=TODAY - dt.timedelta(2))
+        step = PlanFactory(patient=patient, start_date=TODAY - dt.timedelta(10)).steps.first()
+        StepCheckFactory(step=step, local_date=TODAY - dt.timedelta(2))
     page = derm_client.get("/admin/portal/patient/?checkins=stale3").content.decode()
     assert "C-1002" in page and "C-1001" not in page
 

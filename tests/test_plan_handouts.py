@@ -1,19 +1,14 @@
 import io
 
 import pytest
-import time_machine
 from pypdf import PdfReader
 
 from portal.models import AccessLog, Invitation
 from routines.services import assign_routine
-from tests.test_phases import _phase_post
-from tests.test_routines_support import NOON_UTC, TODAY, make_plan, milia_template
+from tests.admin_forms import phase_post
+from tests.factories import TODAY, PlanFactory, RoutineTemplateFactory
 
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOON_UTC, tick=False) as traveller:
-        yield traveller
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 def _pdf_text(response) -> str:
@@ -23,7 +18,7 @@ def _pdf_text(response) -> str:
 
 
 def test_it_prints_the_patients_own_plan_as_pdf(alice_client, alice, derm):
-    plan = assign_routine(patient=alice, template=milia_template(), start_date=TODAY, assigned_by=derm)
+    plan = assign_routine(patient=alice, template=RoutineTemplateFactory(), start_date=TODAY, assigned_by=derm)
     text = _pdf_text(alice_client.get("/plan/handout.pdf"))
     for words in ("Milia care", "Glycolic Serum", "Sunscreen SPF 30", "Keep away from the eyes", "Two-week tick sheet"):
         assert words in text
@@ -32,10 +27,10 @@ def test_it_prints_the_patients_own_plan_as_pdf(alice_client, alice, derm):
 
 
 def test_it_shows_the_new_version_on_the_handouts_after_a_step_edit_in_the_admin(client, alice, derm, desk):
-    plan = make_plan(alice)
+    plan = PlanFactory(patient=alice)
     step = plan.ordered_steps()[0]
     client.force_login(derm)
-    data = {**_phase_post(step, []), "instructions": "Two pumps, not three"}
+    data = {**phase_post(step, []), "instructions": "Two pumps, not three"}
     assert client.post(f"/admin/routines/planstep/{step.pk}/change/", data).status_code == 302
     client.force_login(desk)
     text = _pdf_text(client.get(f"/handouts/patients/{alice.pk}/plan.pdf"))
@@ -55,7 +50,7 @@ def test_it_lets_front_desk_print_the_invitation_letter_and_logs_it(desk_client,
 
 
 def test_it_lets_front_desk_and_dermatologists_print_a_patients_plan(client, desk, derm, alice):
-    make_plan(alice)
+    PlanFactory(patient=alice)
     for user in (desk, derm):
         client.force_login(user)
         text = _pdf_text(client.get(f"/handouts/patients/{alice.pk}/plan.pdf"))
@@ -64,7 +59,7 @@ def test_it_lets_front_desk_and_dermatologists_print_a_patients_plan(client, des
 
 
 def test_it_refuses_the_staff_plan_handout_to_patients_and_strangers(client, alice_client, alice, bob):
-    make_plan(bob)
+    PlanFactory(patient=bob)
     assert alice_client.get(f"/handouts/patients/{bob.pk}/plan.pdf").status_code == 403
     alice_client.logout()
     assert client.get(f"/handouts/patients/{bob.pk}/plan.pdf").url.startswith("/accounts/login/")
@@ -77,7 +72,7 @@ def test_it_404s_when_there_is_no_plan_to_print(alice_client, desk_client, alice
 
 
 def test_it_has_a_printable_html_page_with_static_css_and_no_inline_styles(alice_client, alice):
-    make_plan(alice)
+    PlanFactory(patient=alice)
     response = alice_client.get("/plan/print/")
     html = response.content.decode()
     assert response.status_code == 200
@@ -88,7 +83,7 @@ def test_it_has_a_printable_html_page_with_static_css_and_no_inline_styles(alice
 
 
 def test_it_has_no_inline_styles_or_scripts_on_patient_pages(alice_client, alice):
-    make_plan(alice, note="Hello")
+    PlanFactory(patient=alice, note="Hello")
     for url in ("/", "/plan/"):
         html = alice_client.get(url).content.decode()
         assert "style=" not in html and "<style" not in html and "<script>" not in html

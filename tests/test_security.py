@@ -1,11 +1,10 @@
 import time
 
 import pytest
-import time_machine
 from django.conf import settings
 
 from portal.middleware import SESSION_SEEN, SESSION_STARTED
-from tests.conftest import PASSWORD, RATE_WINDOW_SAFE
+from tests.factories import PASSWORD
 
 
 def login(client, username, password, address="10.0.0.1", **extra):
@@ -90,7 +89,7 @@ def test_it_serves_pages_without_inline_script(client, db):
 
 
 @pytest.mark.parametrize("url", ["/accounts/password_reset/", "/accounts/activate/not-a-token/"])
-@time_machine.travel(RATE_WINDOW_SAFE, tick=False)
+@pytest.mark.usefixtures("frozen")
 def test_it_rate_limits_account_pages(client, db, url, settings):
     settings.RATELIMIT_ACCOUNT_PAGES = "3/h"
     statuses = [client.post(url, {"email": f"n{i}@example.org"}, REMOTE_ADDR="10.9.9.9").status_code for i in range(5)]

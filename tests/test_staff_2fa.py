@@ -3,8 +3,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from education.models import Article
 from portal.invitations import create_invitation
-from tests.conftest import PASSWORD
-from tests.test_education_access import make_article
+from tests.factories import PASSWORD, ArticleFactory
 
 
 def current_code(device):
@@ -71,7 +70,7 @@ def test_it_still_refuses_staff_handouts_to_patients_when_2fa_is_required(alice_
 
 def test_it_asks_for_the_code_on_every_staff_page_outside_the_admin_too(client, derm, settings):
     settings.STAFF_2FA_REQUIRED = True
-    make_article("draft-one", status=Article.Status.DRAFT)
+    ArticleFactory(slug="draft-one", status=Article.Status.DRAFT)
     client.post("/accounts/login/", {"username": "dana", "password": PASSWORD})
     for path in ("/learn/draft-one/", "/learn/", "/"):
         response = client.get(path)

@@ -1,17 +1,10 @@
 """Pages for a signed-in user never come back from the browser cache after logout (shared computers)."""
 
 import pytest
-import time_machine
 
-from education.models import Article
-from tests.test_routines_support import NOON_UTC, make_plan
+from tests.factories import ArticleFactory, PlanFactory
 
-
-@pytest.fixture(autouse=True)
-def frozen():
-    """Freeze time before any login, so sessions are not already expired."""
-    with time_machine.travel(NOON_UTC, tick=False) as traveller:
-        yield traveller
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 def cache_control(response) -> set[str]:
@@ -19,8 +12,8 @@ def cache_control(response) -> set[str]:
 
 
 def test_it_marks_every_patient_page_private_and_not_stored(alice_client, alice):
-    plan = make_plan(alice)
-    article = Article.objects.create(slug="sunscreen", title="Sunscreen", body="Every morning.", status="published")
+    plan = PlanFactory(patient=alice)
+    article = ArticleFactory(slug="sunscreen")
     plan.articles.add(article)
     for path in ["/", "/plan/", "/learn/", "/learn/sunscreen/", "/reminders/"]:
         response = alice_client.get(path)

@@ -9,9 +9,8 @@ from education.models import Article
 from education.rendering import render_markdown
 from portal.invitations import create_invitation
 from portal.models import AccessLog, Invitation
-from tests.conftest import PASSWORD
-from tests.test_education_access import make_article
-from tests.test_routines_support import make_plan
+from routines.models import SkinCheckIn
+from tests.factories import PASSWORD, ArticleFactory, PlanFactory, SkinCheckInFactory
 
 NEW_PASSWORD = "Taken-over-2026!"
 
@@ -76,7 +75,7 @@ def test_it_issues_an_invitation_only_by_post_and_prints_it_without_changing_it(
 
 @pytest.mark.parametrize("destination", ["image", "script", "style"])
 def test_it_refuses_a_print_url_fetched_as_a_pages_sub_resource(client, alice, destination):
-    make_plan(alice)
+    PlanFactory(patient=alice)
     client.force_login(alice.user)
     response = client.get("/plan/handout.pdf", headers={"Sec-Fetch-Dest": destination})
     assert response.status_code == 400
@@ -115,8 +114,8 @@ def test_it_keeps_the_articles_own_images_and_library_links():
 
 
 def test_it_does_not_log_a_print_when_a_draft_preview_embeds_a_handout(client, derm, alice):
-    make_plan(alice)
-    article = make_article("trap", status=Article.Status.DRAFT)
+    PlanFactory(patient=alice)
+    article = ArticleFactory(slug="trap", status=Article.Status.DRAFT)
     Article.objects.filter(pk=article.pk).update(body=f"![x](/static/%2e%2e/handouts/patients/{alice.pk}/plan.pdf)")
     client.force_login(derm)
     page = client.get(f"/learn/{article.slug}/")
@@ -129,9 +128,7 @@ SKIN_FILTERS = ["skin_flagged=1", "skin_flagged=0", "irritation_flags__isnull=Fa
 
 @pytest.mark.parametrize("query", [*SKIN_FILTERS, "skin=flagged", "skin_check_ins__feeling=red_sore"])
 def test_it_refuses_the_front_desk_a_patient_list_filtered_by_skin(desk_client, alice, bob, query):
-    from routines.models import SkinCheckIn
-
-    SkinCheckIn.objects.create(patient=alice, local_date=alice.local_today(), feeling=SkinCheckIn.Feeling.RED_AND_SORE)
+    SkinCheckInFactory(patient=alice, local_date=alice.local_today(), feeling=SkinCheckIn.Feeling.RED_AND_SORE)
     unfiltered = desk_client.get("/admin/portal/patient/")
     response = desk_client.get(f"/admin/portal/patient/?{query}")
     if response.status_code == 200:  # ignored, never applied
@@ -141,9 +138,7 @@ def test_it_refuses_the_front_desk_a_patient_list_filtered_by_skin(desk_client, 
 
 
 def test_it_still_lets_dermatologists_filter_by_skin(derm_client, alice, bob):
-    from routines.models import SkinCheckIn
-
-    SkinCheckIn.objects.create(patient=alice, local_date=alice.local_today(), feeling=SkinCheckIn.Feeling.RED_AND_SORE)
+    SkinCheckInFactory(patient=alice, local_date=alice.local_today(), feeling=SkinCheckIn.Feeling.RED_AND_SORE)
     response = derm_client.get("/admin/portal/patient/?skin_check_ins__isnull=False")
     assert response.status_code == 200
     assert [p.pk for p in response.context["cl"].result_list] == [alice.pk]

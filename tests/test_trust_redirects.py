@@ -1,11 +1,10 @@
 """Crafted input that used to end in a server error: a form's `next`, an admin history id."""
 
 import pytest
-import time_machine
 
 from education.models import Article
 from routines.models import StepCheck
-from tests.test_routines_support import NOON_UTC, make_plan
+from tests.factories import ArticleFactory, PlanFactory
 
 # next as posted -> where the patient is sent (before the "#step-N" the view adds)
 NEXT_TARGETS = [
@@ -26,16 +25,12 @@ NEXT_TARGETS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def frozen():
-    """Freeze time before any login, so sessions are not already expired."""
-    with time_machine.travel(NOON_UTC, tick=False) as traveller:
-        yield traveller
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 @pytest.mark.parametrize("action", ["check", "acknowledge"])
 def test_it_returns_only_to_a_local_path_whatever_next_says(alice_client, alice, action):
-    step = make_plan(alice).steps.first()
+    step = PlanFactory(patient=alice).steps.first()
     for posted, expected in NEXT_TARGETS:
         response = alice_client.post(f"/plan/steps/{step.pk}/{action}/", {"next": posted})
         assert response.status_code == 302, posted
@@ -43,7 +38,7 @@ def test_it_returns_only_to_a_local_path_whatever_next_says(alice_client, alice,
 
 
 def test_it_saves_the_tick_once_for_a_crafted_next(alice_client, alice):
-    step = make_plan(alice).steps.first()
+    step = PlanFactory(patient=alice).steps.first()
     response = alice_client.post(f"/plan/steps/{step.pk}/check/", {"next": "#x"})
     assert response.status_code == 302
     assert StepCheck.objects.filter(step=step).count() == 1
@@ -51,7 +46,7 @@ def test_it_saves_the_tick_once_for_a_crafted_next(alice_client, alice):
 
 @pytest.mark.django_db
 def test_it_404s_for_an_article_history_id_that_is_not_a_number(derm_client):
-    article = Article.objects.create(slug="milia-basics", title="Milia basics", body="Milia are small cysts.")
+    article = ArticleFactory(status=Article.Status.DRAFT)
     version = article.history.get().history_id
     base = f"/admin/education/article/{article.pk}"
     assert derm_client.get(f"{base}/history/{version}/").status_code == 200

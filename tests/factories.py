@@ -1,0 +1,287 @@
+"""The one place tests build objects: factory_boy factories over the real models.
+
+Every factory saves to the database (`Factory()`); defaults make a valid, unremarkable
+object, and a test names only the fields its assertions depend on.
+"""
+
+import datetime as dt
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+from factory.django import DjangoModelFactory
+
+from education.models import Article, Condition
+from portal import roles
+from portal.models import Patient
+from reminders.models import Reminder
+from routines import schedule
+from routines.models import (
+    CautionAcknowledgement,
+    Plan,
+    PlanPhase,
+    PlanStep,
+    Procedure,
+    ProcedureType,
+    Product,
+    RoutineTemplate,
+    SkinCheckIn,
+    StepCheck,
+    TemplateStep,
+)
+
+PASSWORD = "correct-horse-battery-9"
+TODAY = dt.date(2027, 3, 10)  # a Wednesday
+NOON_UTC = "2027-03-10T17:00:00Z"  # noon in New York, so the patient's local date is TODAY
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.org")
+    first_name = factory.LazyAttribute(lambda user: user.username.title())
+    password = factory.django.Password(PASSWORD)
+
+
+class StaffFactory(UserFactory):
+    """A staff login in one role: `StaffFactory(role=roles.FRONT_DESK)`; a dermatologist by default."""
+
+    is_staff = True
+
+    @factory.post_generation
+    def role(user, create, extracted, **kwargs):
+        user.groups.add(Group.objects.get(name=extracted or roles.DERMATOLOGIST))
+
+
+class PatientFactory(DjangoModelFactory):
+    """A patient with a login: `PatientFactory(username="alice", chart_number="C-1001")`."""
+
+    class Meta:
+        model = Patient
+
+    class Params:
+        username = factory.Sequence(lambda n: f"patient{n}")
+
+    user = factory.SubFactory(UserFactory, username=factory.SelfAttribute("..username"), last_name="Tester")
+    chart_number = factory.Sequence(lambda n: f"T-{n:05d}")
+    date_of_birth = dt.date(1990, 1, 1)
+    time_zone = "America/New_York"
+
+
+class ConditionFactory(DjangoModelFactory):
+    class Meta:
+        model = Condition
+
+    name = factory.Sequence(lambda n: f"Condition {n}")
+    slug = factory.LazyAttribute(lambda condition: condition.name.lower().replace(" ", "-"))
+
+
+class ArticleFactory(DjangoModelFactory):
+    """A published article; its title follows its slug. `conditions=[...]` links it to conditions."""
+
+    class Meta:
+        model = Article
+        skip_postgeneration_save = True
+
+    slug = factory.Sequence(lambda n: f"article-{n}")
+    title = factory.LazyAttribute(lambda article: article.slug.replace("-", " ").title())
+    body = "Short and clear."
+    status = Article.Status.PUBLISHED
+
+    @factory.post_generation
+    def conditions(article, create, extracted, **kwargs):
+        if extracted:
+            article.conditions.set(extracted)
+
+
+class ProductFactory(DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    name = factory.Sequence(lambda n: f"Product {n}")
+
+
+class TemplateStepFactory(DjangoModelFactory):
+    class Meta:
+        model = TemplateStep
+
+    template = factory.SubFactory("tests.factories.RoutineTemplateFactory", steps=[])
+    product = factory.SubFactory(ProductFactory)
+    instructions = "Apply"
+
+
+# The Milia care template: two morning steps, glycolic and retinol on alternate evenings.
+MILIA_TEMPLATE_STEPS = [
+    dict(
+        slot=schedule.MORNING,
+        order=1,
+        product__name="Exfoliating Cleanser",
+        product__category=Product.Category.CLEANSER,
+        instructions="Small circles",
+    ),
+    dict(
+        slot=schedule.MORNING,
+        order=2,
+        product__name="Sunscreen SPF 30",
+        product__category=Product.Category.SUNSCREEN,
+        product__spf=30,
+        instructions="Apply",
+    ),
+    dict(
+        slot=schedule.EVENING,
+        order=1,
+        product__name="Glycolic Serum",
+        product__category=Product.Category.SERUM,
+        instructions="Thin layer",
+        frequency=schedule.EVERY_N_DAYS,
+        interval_days=2,
+        offset_days=0,
+        wait_minutes=10,
+        caution="Keep away from the eyes",
+    ),
+    dict(
+        slot=schedule.EVENING,
+        order=2,
+        product__name="Retinol Serum",
+        product__category=Product.Category.RETINOID,
+        instructions="Pea-sized amount",
+        frequency=schedule.EVERY_N_DAYS,
+        interval_days=2,
+        offset_days=1,
+    ),
+]
+
+
+class RoutineTemplateFactory(DjangoModelFactory):
+    """The Milia care template and its four steps; `steps=[{...}, ...]` gives other steps (TemplateStep fields)."""
+
+    class Meta:
+        model = RoutineTemplate
+        skip_postgeneration_save = True
+
+    name = "Milia care"
+
+    @factory.post_generation
+    def steps(template, create, extracted, **kwargs):
+        for fields in MILIA_TEMPLATE_STEPS if extracted is None else extracted:
+            TemplateStepFactory(template=template, **fields)
+
+
+class PlanStepFactory(DjangoModelFactory):
+    class Meta:
+        model = PlanStep
+
+    plan = factory.SubFactory("tests.factories.PlanFactory", steps=0)
+    product = factory.SubFactory(ProductFactory)
+    instructions = factory.LazyAttribute(lambda step: f"Step number {step.order}")
+
+
+# A plan as the reminder tests know it: five steps without products, so each step's title is its instructions.
+MILIA_CARE_STEPS = [
+    dict(slot=schedule.MORNING, instructions="Gentle cleanser"),
+    dict(slot=schedule.MORNING, instructions="Sunscreen SPF 30"),
+    dict(slot=schedule.EVENING, instructions="Gentle cleanser"),
+    dict(
+        slot=schedule.EVENING,
+        instructions="Glycolic acid, thin layer",
+        frequency=schedule.EVERY_N_DAYS,
+        interval_days=2,
+    ),
+    dict(slot=schedule.EVENING, instructions="Moisturizer"),
+]
+
+
+class PlanFactory(DjangoModelFactory):
+    """A running plan from TODAY.
+
+    `steps=N` (3 by default): N daily steps, morning and evening alternately, each with its own
+    product and the instructions "Step number n". `steps=[{...}, ...]`: one step per dict of
+    PlanStep fields, in that order and without a product unless one is given (MILIA_CARE_STEPS).
+    """
+
+    class Meta:
+        model = Plan
+        skip_postgeneration_save = True
+
+    patient = factory.SubFactory(PatientFactory)
+    name = "Test routine"
+    start_date = TODAY
+
+    @factory.post_generation
+    def steps(plan, create, extracted, **kwargs):
+        if extracted is None or isinstance(extracted, int):
+            for n in range(3 if extracted is None else extracted):
+                PlanStepFactory(plan=plan, slot=schedule.MORNING if n % 2 == 0 else schedule.EVENING, order=n)
+        else:
+            for order, fields in enumerate(extracted):
+                PlanStepFactory(plan=plan, order=order, **{"product": None, **fields})
+
+
+class PlanPhaseFactory(DjangoModelFactory):
+    class Meta:
+        model = PlanPhase
+
+    step = factory.SubFactory(PlanStepFactory)
+
+
+class StepCheckFactory(DjangoModelFactory):
+    class Meta:
+        model = StepCheck
+
+    step = factory.SubFactory(PlanStepFactory)
+    local_date = TODAY
+
+
+class CautionAcknowledgementFactory(DjangoModelFactory):
+    """The patient read the caution of one of their plan's steps."""
+
+    class Meta:
+        model = CautionAcknowledgement
+
+    step = factory.SubFactory(PlanStepFactory, caution="Keep away from the eyes")
+    patient = factory.SelfAttribute("step.plan.patient")
+    plan_version = factory.SelfAttribute("step.plan.version")
+    caution = factory.SelfAttribute("step.caution")
+
+
+class ProcedureTypeFactory(DjangoModelFactory):
+    class Meta:
+        model = ProcedureType
+        django_get_or_create = ("name",)
+
+    name = "chemical peel"
+
+
+class ProcedureFactory(DjangoModelFactory):
+    class Meta:
+        model = Procedure
+
+    patient = factory.SubFactory(PatientFactory)
+    type = factory.SubFactory(ProcedureTypeFactory)
+    date = TODAY
+
+
+class SkinCheckInFactory(DjangoModelFactory):
+    class Meta:
+        model = SkinCheckIn
+
+    patient = factory.SubFactory(PatientFactory)
+    local_date = TODAY
+    feeling = SkinCheckIn.Feeling.FINE
+
+
+class ReminderFactory(DjangoModelFactory):
+    """A pending morning email reminder for the plan's patient, due now."""
+
+    class Meta:
+        model = Reminder
+
+    plan = factory.SubFactory(PlanFactory)
+    patient = factory.SelfAttribute("plan.patient")
+    slot = schedule.MORNING
+    local_date = TODAY
+    due_at = factory.LazyFunction(timezone.now)
