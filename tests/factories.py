@@ -201,6 +201,7 @@ class PlanFactory(DjangoModelFactory):
     `steps=N` (3 by default): N daily steps, morning and evening alternately, each with its own
     product and the instructions "Step number n". `steps=[{...}, ...]`: one step per dict of
     PlanStep fields, in that order and without a product unless one is given (MILIA_CARE_STEPS).
+    `articles=[...]` links articles to the plan.
     """
 
     class Meta:
@@ -210,6 +211,11 @@ class PlanFactory(DjangoModelFactory):
     patient = factory.SubFactory(PatientFactory)
     name = "Test routine"
     start_date = TODAY
+
+    @factory.post_generation
+    def articles(plan, create, extracted, **kwargs):
+        if extracted:
+            plan.articles.set(extracted)
 
     @factory.post_generation
     def steps(plan, create, extracted, **kwargs):

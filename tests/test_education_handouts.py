@@ -7,14 +7,9 @@ import pytest
 from pypdf import PdfReader
 
 from education.models import Article
+from tests.factories import ArticleFactory
 
-
-def make_article(**fields):
-    fields.setdefault("slug", "glycolic-acid")
-    fields.setdefault("title", "Using glycolic acid")
-    fields.setdefault("status", Article.Status.PUBLISHED)
-    fields.setdefault("body", "## Every other evening\n\nPut on a thin layer. Keep it away from your eyes.")
-    return Article.objects.create(**fields)
+GLYCOLIC_BODY = "## Every other evening\n\nPut on a thin layer. Keep it away from your eyes."
 
 
 def pdf_text(response) -> tuple[PdfReader, str]:
@@ -26,7 +21,13 @@ def pdf_text(response) -> tuple[PdfReader, str]:
 
 @pytest.mark.django_db
 def test_it_gives_patients_a_pdf_handout_with_title_review_and_clinic(alice_client, derm, settings):
-    make_article(medical_reviewer=derm, reviewed_on=dt.date(2026, 3, 3))
+    ArticleFactory(
+        slug="glycolic-acid",
+        title="Using glycolic acid",
+        body=GLYCOLIC_BODY,
+        medical_reviewer=derm,
+        reviewed_on=dt.date(2026, 3, 3),
+    )
     reader, text = pdf_text(alice_client.get("/learn/glycolic-acid/handout.pdf"))
     assert "Using glycolic acid" in text
     assert "Keep it away from your eyes" in text
@@ -37,14 +38,14 @@ def test_it_gives_patients_a_pdf_handout_with_title_review_and_clinic(alice_clie
 
 @pytest.mark.django_db
 def test_it_gives_staff_the_same_handout(desk_client):
-    make_article()
+    ArticleFactory(slug="glycolic-acid", title="Using glycolic acid")
     _, text = pdf_text(desk_client.get("/handouts/articles/glycolic-acid.pdf"))
     assert "Using glycolic acid" in text
 
 
 @pytest.mark.django_db
 def test_it_stamps_unpublished_handouts_for_staff(desk_client):
-    make_article(status=Article.Status.DRAFT)
+    ArticleFactory(slug="glycolic-acid", status=Article.Status.DRAFT)
     _, text = pdf_text(desk_client.get("/handouts/articles/glycolic-acid.pdf"))
     assert "DRAFT: not for patients" in text
 
@@ -53,7 +54,7 @@ def test_it_stamps_unpublished_handouts_for_staff(desk_client):
 @pytest.mark.parametrize(("size", "width_pt"), [("Letter", 612), ("A4", 595)])
 def test_it_uses_the_configured_page_size(alice_client, settings, size, width_pt):
     settings.HANDOUT_PAGE_SIZE = size
-    make_article()
+    ArticleFactory(slug="glycolic-acid", body=GLYCOLIC_BODY)
     reader, _ = pdf_text(alice_client.get("/learn/glycolic-acid/handout.pdf"))
     assert round(float(reader.pages[0].mediabox.width)) == width_pt
 
@@ -70,7 +71,10 @@ def test_it_never_fetches_local_files_or_the_network_for_article_images(alice_cl
         return original(self, url, headers)
 
     monkeypatch.setattr(handouts.LocalOnlyFetcher, "fetch", spy)
-    make_article(body="![a](/static/../../../../etc/passwd) ![b](file:///etc/passwd) ![c](https://example.org/x.png)")
+    ArticleFactory(
+        slug="glycolic-acid",
+        body="![a](/static/../../../../etc/passwd) ![b](file:///etc/passwd) ![c](https://example.org/x.png)",
+    )
     _, text = pdf_text(alice_client.get("/learn/glycolic-acid/handout.pdf"))
     assert "root:" not in text
     assert all(url.startswith(handouts.INTERNAL_BASE) for url in fetched)

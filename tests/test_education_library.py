@@ -4,26 +4,19 @@ import datetime as dt
 
 import pytest
 
-from education.models import Article, Condition
+from education.models import Article
 from portal.models import AccessLog
-from routines.models import Plan
+from tests.factories import ArticleFactory, ConditionFactory, PlanFactory
 
 
 @pytest.fixture
 def milia(db):
-    return Condition.objects.create(name="Milia", slug="milia", icd10_code="L72.0")
+    return ConditionFactory(name="Milia", icd10_code="L72.0")
 
 
 @pytest.fixture
 def acne(db):
-    return Condition.objects.create(name="Acne", slug="acne")
-
-
-def make_article(slug, *conditions, status=Article.Status.PUBLISHED, **fields):
-    fields.setdefault("title", slug.replace("-", " ").title())
-    article = Article.objects.create(slug=slug, status=status, body="Short and clear.", **fields)
-    article.conditions.set(conditions)
-    return article
+    return ConditionFactory(name="Acne")
 
 
 def titles(groups):
@@ -32,10 +25,10 @@ def titles(groups):
 
 @pytest.mark.django_db
 def test_it_groups_the_library_by_condition(alice_client, milia, acne):
-    make_article("gentle-exfoliation", milia)
-    make_article("spf-daily", milia, acne)
-    make_article("handwashing")
-    make_article("secret-draft", milia, status=Article.Status.DRAFT)
+    ArticleFactory(slug="gentle-exfoliation", conditions=[milia])
+    ArticleFactory(slug="spf-daily", conditions=[milia, acne])
+    ArticleFactory(slug="handwashing")
+    ArticleFactory(slug="secret-draft", conditions=[milia], status=Article.Status.DRAFT)
     response = alice_client.get("/learn/")
     assert response.status_code == 200
     assert titles(response.context["groups"]) == {
@@ -48,9 +41,9 @@ def test_it_groups_the_library_by_condition(alice_client, milia, acne):
 
 @pytest.mark.django_db
 def test_it_searches_by_condition_title_and_summary(alice_client, milia, acne):
-    make_article("gentle-exfoliation", milia)
-    make_article("spf-daily", acne, summary="Sunscreen every morning")
-    make_article("secret-draft", milia, status=Article.Status.DRAFT)
+    ArticleFactory(slug="gentle-exfoliation", conditions=[milia])
+    ArticleFactory(slug="spf-daily", conditions=[acne], summary="Sunscreen every morning")
+    ArticleFactory(slug="secret-draft", conditions=[milia], status=Article.Status.DRAFT)
 
     by_condition = alice_client.get("/learn/", {"q": "mili"})
     assert titles(by_condition.context["groups"]) == {"Milia": ["Gentle Exfoliation"]}
@@ -64,17 +57,14 @@ def test_it_searches_by_condition_title_and_summary(alice_client, milia, acne):
 
 @pytest.mark.django_db
 def test_it_lists_the_articles_of_the_patients_own_running_plan_first(alice_client, alice, bob, milia):
-    mine = make_article("glycolic-acid", milia)
-    bobs = make_article("bobs-article", milia)
-    hidden = make_article("in-review", milia, status=Article.Status.IN_REVIEW)
+    mine = ArticleFactory(slug="glycolic-acid", conditions=[milia])
+    bobs = ArticleFactory(slug="bobs-article", conditions=[milia])
+    hidden = ArticleFactory(slug="in-review", conditions=[milia], status=Article.Status.IN_REVIEW)
     today = alice.local_today()
-    plan = Plan.objects.create(patient=alice, name="Milia care", start_date=today - dt.timedelta(days=3))
-    plan.articles.set([mine, hidden])
-    ended = Plan.objects.create(
-        patient=alice, name="Old", start_date=today - dt.timedelta(days=90), end_date=today - dt.timedelta(days=60)
-    )
-    ended.articles.set([bobs])
-    Plan.objects.create(patient=bob, name="Bob's", start_date=today).articles.set([bobs])
+    PlanFactory(patient=alice, start_date=today - dt.timedelta(days=3), articles=[mine, hidden], steps=0)
+    end = today - dt.timedelta(days=60)
+    PlanFactory(patient=alice, start_date=today - dt.timedelta(days=90), end_date=end, articles=[bobs], steps=0)
+    PlanFactory(patient=bob, start_date=today, articles=[bobs], steps=0)
 
     response = alice_client.get("/learn/")
     assert response.context["mine"] == [mine]
@@ -87,7 +77,7 @@ def test_it_lists_the_articles_of_the_patients_own_running_plan_first(alice_clie
 
 @pytest.mark.django_db
 def test_it_shows_an_empty_plan_section_when_no_articles_are_linked(alice_client, milia):
-    make_article("gentle-exfoliation", milia)
+    ArticleFactory(slug="gentle-exfoliation", conditions=[milia])
     response = alice_client.get("/learn/")
     assert response.context["mine"] == []
     assert "has not added articles to your plan yet" in response.content.decode()
@@ -97,14 +87,14 @@ def test_it_shows_an_empty_plan_section_when_no_articles_are_linked(alice_client
 def test_it_does_not_run_more_queries_with_more_articles(
     alice_client, alice, milia, acne, django_assert_max_num_queries
 ):
-    plan = Plan.objects.create(patient=alice, name="Milia care", start_date=alice.local_today())
-    plan.articles.set([make_article("first", milia)])
+    plan = PlanFactory(patient=alice, start_date=alice.local_today(), steps=0)
+    plan.articles.set([ArticleFactory(slug="first", conditions=[milia])])
     alice_client.get("/learn/")  # warm up: session, user, patient
     with django_assert_max_num_queries(8) as few:
         alice_client.get("/learn/")
 
     for n in range(30):
-        article = make_article(f"article-{n}", milia if n % 2 else acne)
+        article = ArticleFactory(slug=f"article-{n}", conditions=[milia if n % 2 else acne])
         plan.articles.add(article)
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = alice_client.get("/learn/")

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from education.models import Article
 from education.rendering import flesch_kincaid_grade, render_markdown
+from tests.factories import ArticleFactory
 
 HOSTILE_BODY = """\
 ## Safe heading
@@ -23,14 +23,6 @@ Inline <span onclick="alert(2)">span</span> and <iframe src="https://evil.exampl
 
 ![remote tracker](https://evil.example/pixel.png) ![ours](/static/img/diagram.png)
 """
-
-
-def make_article(**fields):
-    fields.setdefault("title", "Test article")
-    fields.setdefault("slug", "test-article")
-    fields.setdefault("body", "Plain words.")
-    fields.setdefault("status", Article.Status.PUBLISHED)
-    return Article.objects.create(**fields)
 
 
 def test_it_renders_none_of_the_hostile_markup():
@@ -68,7 +60,7 @@ def test_it_keeps_markdown_structure():
 
 @pytest.mark.django_db
 def test_it_renders_once_on_save_and_the_page_shows_the_sanitised_html(alice_client):
-    article = make_article(body=HOSTILE_BODY)
+    article = ArticleFactory(body=HOSTILE_BODY)
     assert "onerror" not in article.body_html and "<h2>Safe heading</h2>" in article.body_html
 
     response = alice_client.get(article.get_absolute_url())
@@ -80,7 +72,7 @@ def test_it_renders_once_on_save_and_the_page_shows_the_sanitised_html(alice_cli
 
 @pytest.mark.django_db
 def test_it_rerenders_when_the_body_changes():
-    article = make_article(body="First **version**.")
+    article = ArticleFactory(body="First **version**.")
     article.body = "Second _version_."
     article.save(update_fields=["body"])
     article.refresh_from_db()
@@ -89,8 +81,8 @@ def test_it_rerenders_when_the_body_changes():
 
 @pytest.mark.django_db
 def test_it_computes_the_reading_grade_on_save():
-    easy = make_article(slug="easy", body="Milia are small bumps. They are not acne. Do not squeeze them.")
-    hard = make_article(
+    easy = ArticleFactory(slug="easy", body="Milia are small bumps. They are not acne. Do not squeeze them.")
+    hard = ArticleFactory(
         slug="hard",
         body=(
             "Milia constitute keratinaceous epidermal inclusion cysts, ordinarily originating consequent to "

@@ -7,20 +7,16 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from education.models import Article, add_months
+from tests.factories import ArticleFactory, UserFactory
 
 CHANGELIST = "/admin/education/article/"
-
-
-def make_article(status=Article.Status.IN_REVIEW, **fields):
-    fields.setdefault("slug", "milia-basics")
-    fields.setdefault("title", "Milia basics")
-    return Article.objects.create(status=status, body="Milia are small cysts.", **fields)
+IN_REVIEW = Article.Status.IN_REVIEW
 
 
 @pytest.fixture
-def author(db, django_user_model):
+def author(db):
     """Staff who may write and change articles but not publish them."""
-    user = django_user_model.objects.create_user("ada", "ada@example.org", "pw-ada-123456", is_staff=True)
+    user = UserFactory(username="ada", is_staff=True)
     user.user_permissions.add(
         *Permission.objects.filter(codename__in=["view_article", "change_article", "add_article"])
     )
@@ -33,7 +29,7 @@ def run_action(client, action, article):
 
 @pytest.mark.django_db
 def test_it_publishes_with_reviewer_date_and_next_review(derm):
-    article = make_article()
+    article = ArticleFactory(status=IN_REVIEW)
     article.publish(by=derm, today=dt.date(2026, 3, 3))
     article.refresh_from_db()
     assert article.status == Article.Status.PUBLISHED
@@ -50,7 +46,7 @@ def test_it_clamps_the_next_review_to_the_month_end():
 
 @pytest.mark.django_db
 def test_it_refuses_publishing_by_the_front_desk_and_authors(desk, author):
-    article = make_article()
+    article = ArticleFactory(status=IN_REVIEW)
     for user in (desk, author):
         with pytest.raises(PermissionDenied):
             article.publish(by=user)
@@ -62,7 +58,7 @@ def test_it_refuses_publishing_by_the_front_desk_and_authors(desk, author):
 
 @pytest.mark.django_db
 def test_it_publishes_through_the_admin_action(derm_client, derm):
-    article = make_article()
+    article = ArticleFactory(status=IN_REVIEW)
     response = run_action(derm_client, "publish", article)
     assert response.status_code == 200
     article.refresh_from_db()
@@ -73,7 +69,7 @@ def test_it_publishes_through_the_admin_action(derm_client, derm):
 @pytest.mark.parametrize("who", ["desk", "author"])
 def test_it_ignores_the_publish_action_from_users_without_the_permission(client, desk, author, who):
     client.force_login({"desk": desk, "author": author}[who])
-    article = make_article()
+    article = ArticleFactory(status=IN_REVIEW)
     run_action(client, "publish", article)
     run_action(client, "archive", article)
     article.refresh_from_db()
@@ -82,32 +78,31 @@ def test_it_ignores_the_publish_action_from_users_without_the_permission(client,
 
 
 @pytest.mark.django_db
-def test_it_lets_authors_submit_drafts_for_review(client, author):
-    client.force_login(author)
-    article = make_article(status=Article.Status.DRAFT)
-    run_action(client, "submit_for_review", article)
+@pytest.mark.parametrize(
+    ("who", "action", "before", "after"),
+    [
+        ("author", "submit_for_review", Article.Status.DRAFT, Article.Status.IN_REVIEW),  # authors submit drafts
+        ("derm", "archive", Article.Status.PUBLISHED, Article.Status.ARCHIVED),
+    ],
+)
+def test_it_moves_articles_on_with_the_admin_actions(client, request, who, action, before, after):
+    client.force_login(request.getfixturevalue(who))
+    article = ArticleFactory(status=before)
+    run_action(client, action, article)
     article.refresh_from_db()
-    assert article.status == Article.Status.IN_REVIEW
+    assert article.status == after
 
 
 @pytest.mark.django_db
 def test_it_only_submits_drafts(derm):
-    article = make_article(status=Article.Status.PUBLISHED)
+    article = ArticleFactory()
     with pytest.raises(ValidationError):
         article.submit_for_review(by=derm)
 
 
 @pytest.mark.django_db
-def test_it_archives(derm_client):
-    article = make_article(status=Article.Status.PUBLISHED)
-    run_action(derm_client, "archive", article)
-    article.refresh_from_db()
-    assert article.status == Article.Status.ARCHIVED
-
-
-@pytest.mark.django_db
 def test_it_lets_the_front_desk_read_but_not_change_articles(desk_client):
-    article = make_article()
+    article = ArticleFactory(title="Milia basics", status=IN_REVIEW)
     assert desk_client.get(CHANGELIST).status_code == 200
     change_url = f"{CHANGELIST}{article.pk}/change/"
     assert desk_client.get(change_url).status_code == 200
@@ -119,7 +114,7 @@ def test_it_lets_the_front_desk_read_but_not_change_articles(desk_client):
 
 @pytest.mark.django_db
 def test_it_keeps_a_revision_on_each_save(derm):
-    article = make_article(status=Article.Status.DRAFT)
+    article = ArticleFactory(body="Milia are small cysts.", status=Article.Status.DRAFT)
     article.body = "Milia are tiny keratin cysts."
     article.save()
     article.submit_for_review(by=derm)
@@ -132,7 +127,7 @@ def test_it_keeps_a_revision_on_each_save(derm):
 
 @pytest.mark.django_db
 def test_it_restores_an_old_version_in_the_admin_without_changing_its_review_state(derm_client, derm):
-    article = make_article(status=Article.Status.DRAFT)
+    article = ArticleFactory(body="Milia are small cysts.", status=Article.Status.DRAFT)
     first = article.history.get()
     article.body = "A worse second version."
     article.save()
@@ -153,7 +148,7 @@ def test_it_restores_an_old_version_in_the_admin_without_changing_its_review_sta
 
 @pytest.mark.django_db
 def test_it_refuses_a_restore_from_view_only_staff(desk_client):
-    article = make_article()
+    article = ArticleFactory(status=IN_REVIEW)
     first = article.history.get()
     article.body = "Second version."
     article.save()
@@ -166,7 +161,7 @@ def test_it_refuses_a_restore_from_view_only_staff(desk_client):
 
 @pytest.mark.django_db
 def test_it_sends_a_published_article_back_to_review_when_an_author_edits_it(client, author, derm):
-    article = make_article(status=Article.Status.IN_REVIEW)
+    article = ArticleFactory(status=IN_REVIEW)
     article.publish(by=derm)
     client.force_login(author)
     response = client.post(
@@ -181,8 +176,8 @@ def test_it_sends_a_published_article_back_to_review_when_an_author_edits_it(cli
 
 @pytest.mark.django_db
 def test_it_filters_articles_whose_review_is_overdue(derm_client):
-    make_article(slug="fresh", title="Fresh", status="published", next_review_due=dt.date(2999, 1, 1))
-    make_article(slug="stale", title="Stale", status="published", next_review_due=dt.date(2000, 1, 1))
+    ArticleFactory(title="Fresh", next_review_due=dt.date(2999, 1, 1))
+    ArticleFactory(title="Stale", next_review_due=dt.date(2000, 1, 1))
     response = derm_client.get(CHANGELIST, {"review": "overdue"})
     titles = [a.title for a in response.context["cl"].result_list]
     assert titles == ["Stale"]
@@ -190,7 +185,7 @@ def test_it_filters_articles_whose_review_is_overdue(derm_client):
 
 @pytest.mark.django_db
 def test_it_flags_articles_above_grade_eight_in_the_admin(derm_client):
-    hard = make_article(slug="hard", title="Hard")
+    hard = ArticleFactory(title="Hard", status=IN_REVIEW)
     hard.body = (
         "Keratinaceous microcysts demonstrate considerable therapeutic recalcitrance notwithstanding "
         "conventional pharmacological interventions administered continuously."
