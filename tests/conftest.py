@@ -1,5 +1,6 @@
 """The shared cast: a dermatologist, a front-desk user and two patients, so
-every access test has an outsider; and `frozen`, the one fixed instant."""
+every access test has an outsider (and rosa, whose record says Spanish);
+and `frozen`, the one fixed instant."""
 
 import os
 
@@ -38,8 +39,22 @@ def bob(db, derm):
 
 
 @pytest.fixture
+def rosa(db, derm):
+    """A patient whose record says Spanish."""
+    return PatientFactory(
+        username="rosa", chart_number="C-1003", dermatologist=derm, preferred_language="es", email_consent=True
+    )
+
+
+@pytest.fixture
 def alice_client(client, alice):
     client.force_login(alice.user)
+    return client
+
+
+@pytest.fixture
+def rosa_client(client, rosa):
+    client.force_login(rosa.user)
     return client
 
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from portal.models import Patient
 from routines.models import PlanStep, StepCheck
-from tests.test_routines_support import make_plan
+from tests.factories import PlanFactory
 
 EXAMPLES = 40
 HYPOTHESIS = settings(
@@ -74,7 +74,7 @@ def test_it_rejects_bad_reminder_settings_without_changing_anything(
 @given(step_id=st.one_of(st.integers(min_value=-(10**25), max_value=10**25).map(str), junk_text))
 @HYPOTHESIS
 def test_it_answers_404_for_any_step_that_is_not_the_patients_own(alice_client, bob, step_id):
-    bobs_plan = make_plan(bob, steps=1, start=bob.local_today())
+    bobs_plan = PlanFactory(patient=bob, steps=1, start_date=bob.local_today())
     bobs_step = bobs_plan.steps.get()
     checks = StepCheck.objects.count()
     for candidate in (step_id, str(bobs_step.pk)):
@@ -94,7 +94,7 @@ def test_it_answers_404_for_any_step_that_is_not_the_patients_own(alice_client, 
 )
 @HYPOTHESIS
 def test_it_redirects_to_a_local_path_for_any_next(alice_client, alice, action, next_url):
-    step = make_plan(alice, steps=1, start=alice.local_today()).steps.get()
+    step = PlanFactory(patient=alice, steps=1, start_date=alice.local_today()).steps.get()
     response = alice_client.post(f"/plan/steps/{step.pk}/{action}/", {"next": next_url})
     assert response.status_code == 302
     location = response["Location"]
@@ -188,7 +188,7 @@ def step_rows(plan):
 
 @pytest.fixture
 def alices_plan(alice):
-    return make_plan(alice, steps=2, start=alice.local_today())
+    return PlanFactory(patient=alice, steps=2, start_date=alice.local_today())
 
 
 @given(

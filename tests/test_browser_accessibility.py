@@ -13,7 +13,7 @@ from education.models import Article
 from portal import roles
 from portal.demo import DEMO_PASSWORD
 from portal.invitations import create_invitation
-from tests.conftest import make_patient
+from tests.factories import PatientFactory
 
 # Installed from package.json by `make install` (npm ci); never fetched at test time.
 AXE_JS = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
@@ -64,7 +64,7 @@ def _assert_accessible(page, base_url, paths):
 
 @pytest.mark.browser
 def test_it_passes_axe_before_login(transactional_db, live_server, axe_page):
-    patient = make_patient("carol", "C-2001")
+    patient = PatientFactory(username="carol", chart_number="C-2001")
     patient.user.set_unusable_password()
     patient.user.save()
     invitation = create_invitation(patient=patient, sent_by=None)

@@ -7,9 +7,8 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from education.models import Condition
 from routines import schedule
-from tests.test_reminder_support import make_plan
+from tests.factories import MILIA_CARE_STEPS, ConditionFactory, PlanFactory
 
 
 def feed(client, patient):
@@ -18,8 +17,8 @@ def feed(client, patient):
 
 @time_machine.travel(dt.datetime(2027, 3, 2, 15, 0, tzinfo=dt.UTC), tick=False)
 def test_it_serves_one_daily_event_per_slot_at_local_times(alice, client):
-    Condition.objects.create(name="Milia", slug="milia")
-    make_plan(alice, start=dt.date(2027, 3, 1), end=dt.date(2027, 6, 1))
+    ConditionFactory(name="Milia")
+    PlanFactory(patient=alice, start_date=dt.date(2027, 3, 1), end_date=dt.date(2027, 6, 1), steps=MILIA_CARE_STEPS)
     response = feed(client, alice)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/calendar")
@@ -48,8 +47,9 @@ def test_it_serves_one_daily_event_per_slot_at_local_times(alice, client):
 @time_machine.travel(dt.datetime(2027, 3, 2, 15, 0, tzinfo=dt.UTC), tick=False)
 def test_it_serves_the_feed_in_as_many_queries_for_ten_steps_as_for_two(alice, bob, client):
     # Calendar apps poll the feed every few hours, for every subscribed patient.
-    make_plan(alice, steps=[(schedule.MORNING, "Cleanser"), (schedule.EVENING, "Retinol")])
-    make_plan(bob, steps=[(schedule.MORNING, f"Step {n}") for n in range(10)])
+    start = dt.date(2027, 3, 1)
+    PlanFactory(patient=alice, start_date=start, steps=[{"slot": schedule.MORNING}, {"slot": schedule.EVENING}])
+    PlanFactory(patient=bob, start_date=start, steps=[{"slot": schedule.MORNING}] * 10)
     queries = []
     for patient in (alice, bob):
         with CaptureQueriesContext(connection) as ctx:

@@ -8,7 +8,8 @@ from django.core.management import call_command
 from portal.models import Patient
 from portal.services import anonymise_patient
 from routines.models import Plan, PlanStep
-from tests.test_routines_support import make_plan
+from routines.services import assign_routine
+from tests.factories import PlanFactory, RoutineTemplateFactory
 
 
 def unchanged_form(response) -> dict:
@@ -37,7 +38,7 @@ def test_it_records_the_staff_user_who_changed_a_patient_in_the_admin(desk_clien
 
 
 def test_it_records_the_staff_user_who_changed_a_plan_and_its_steps_in_the_admin(derm_client, derm, alice):
-    plan = make_plan(alice, steps=2)
+    plan = PlanFactory(patient=alice, steps=2)
     url = f"/admin/routines/plan/{plan.pk}/change/"
     data = unchanged_form(derm_client.get(url))
     data["note"] = "Gently: twice a week at first."
@@ -65,12 +66,12 @@ def test_it_never_copies_the_calendar_token(alice):
 def test_it_takes_identifying_values_out_of_old_copies_when_a_patient_is_removed(alice, bob):
     alice.phone = "555-0199"
     alice.save()
-    plan = make_plan(alice, steps=1)
+    plan = PlanFactory(patient=alice, steps=1)
     plan.name = "Milia care for Alice"
     plan.save()
     plan.name = "Milia care"
     plan.save()
-    gone = make_plan(alice, steps=0)
+    gone = PlanFactory(patient=alice, steps=0)
     gone.name = "Alice's old plan"
     gone.save()
     gone.delete()
@@ -90,10 +91,10 @@ def test_it_takes_identifying_values_out_of_old_copies_when_a_patient_is_removed
 def test_it_exports_the_saved_copies_of_the_patients_record_plans_and_steps(alice, bob, tmp_path):
     alice.phone = "555-0199"
     alice.save()
-    plan = make_plan(alice, steps=1)
+    plan = PlanFactory(patient=alice, steps=1)
     step_id = plan.steps.get().pk
     plan.steps.get().delete()
-    make_plan(bob, steps=1)
+    PlanFactory(patient=bob, steps=1)
     out = tmp_path / "alice.json"
     call_command("export_patient", alice.chart_number, output=str(out), stdout=open(os.devnull, "w"))
     record = json.loads(out.read_text())
@@ -105,9 +106,7 @@ def test_it_exports_the_saved_copies_of_the_patients_record_plans_and_steps(alic
 
 
 def test_it_shows_staff_the_saved_copies_of_a_patient_plan_and_step_read_only(derm_client, alice):
-    from tests.test_routines_support import make_plan
-
-    plan = make_plan(alice)
+    plan = PlanFactory(patient=alice)
     step = plan.steps.first()
     step.instructions = "Two pumps"
     step.save()
@@ -128,10 +127,9 @@ def test_it_shows_staff_the_saved_copies_of_a_patient_plan_and_step_read_only(de
 
 
 def test_it_records_who_assigned_each_step_of_a_new_plan(derm, alice):
-    from routines.services import assign_routine
-    from tests.test_routines_support import milia_template
-
-    plan = assign_routine(patient=alice, template=milia_template(), start_date=alice.local_today(), assigned_by=derm)
+    plan = assign_routine(
+        patient=alice, template=RoutineTemplateFactory(), start_date=alice.local_today(), assigned_by=derm
+    )
     steps = list(plan.steps.all())
     assert steps
     assert all(step.history.get().history_user == derm for step in steps)

@@ -4,22 +4,9 @@ import pytest
 from django.conf import settings
 
 from portal.models import Patient
-from tests.conftest import make_patient
 
 SPANISH_LOGIN = "Iniciar sesión"
 ENGLISH_LOGIN = "Log in"
-
-
-@pytest.fixture
-def rosa(db, derm):
-    """A patient whose record says Spanish."""
-    return make_patient("rosa", "C-1003", dermatologist=derm, preferred_language="es", email_consent=True)
-
-
-@pytest.fixture
-def rosa_client(client, rosa):
-    client.force_login(rosa.user)
-    return client
 
 
 def html_lang(response) -> str:

@@ -15,35 +15,21 @@ from django.test import RequestFactory
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from education.models import Article
 from portal.invitations import create_invitation, send_invitation
-from tests.conftest import make_patient
+from tests.factories import ArticleFactory
 from tests.untranslated import english_left, english_lines
 
 SPANISH = {"HTTP_ACCEPT_LANGUAGE": "es-MX,es;q=0.9"}
 
 
 @pytest.fixture
-def rosa(db, derm):
-    """A patient whose record says Spanish."""
-    return make_patient("rosa", "C-1003", dermatologist=derm, preferred_language="es", email_consent=True)
-
-
-@pytest.fixture
-def rosa_client(client, rosa):
-    client.force_login(rosa.user)
-    return client
-
-
-@pytest.fixture
 def articulo(derm):
-    return Article.objects.create(
+    return ArticleFactory(
         slug="milia-es",
         title="Milia: pequeños quistes blancos",
         summary="Qué son y cómo cuidarlos en casa.",
         body="Use protector solar todas las mañanas. Evite el contorno de los ojos.",
         language="es",
-        status=Article.Status.PUBLISHED,
         medical_reviewer=derm,
         reviewed_on=dt.date(2026, 3, 3),
     )
@@ -120,10 +106,13 @@ def test_it_shows_an_article_in_spanish_with_a_spanish_date(rosa_client, articul
 
 
 def test_it_marks_the_interface_around_an_english_article_as_spanish(rosa_client, derm):
-    Article.objects.create(
-        slug="sunscreen", title="Sunscreen every morning", body="Use it daily.", language="en",
-        status=Article.Status.PUBLISHED, medical_reviewer=derm, reviewed_on=dt.date(2026, 3, 3),
-    )  # fmt: skip
+    ArticleFactory(
+        slug="sunscreen",
+        title="Sunscreen every morning",
+        body="Use it daily.",
+        medical_reviewer=derm,
+        reviewed_on=dt.date(2026, 3, 3),
+    )
     page = spanish_page(rosa_client.get("/learn/sunscreen/"))
     assert '<article class="article" lang="en">' in page
     # The article itself is English (marked so); the buttons around it are not.
@@ -174,10 +163,7 @@ def test_it_keeps_the_english_patients_emails_in_english(client, alice, mailoutb
 
 
 def test_it_leaves_the_english_patients_pages_as_they_were(alice_client, derm):
-    Article.objects.create(
-        slug="sunscreen", title="Sunscreen", body="Use it daily.", status=Article.Status.PUBLISHED,
-        medical_reviewer=derm, reviewed_on=dt.date(2026, 3, 3),
-    )  # fmt: skip
+    ArticleFactory(slug="sunscreen", body="Use it daily.", medical_reviewer=derm, reviewed_on=dt.date(2026, 3, 3))
     library = alice_client.get("/learn/").content.decode()
     assert '<html lang="en">' in library
     assert '<h1 class="h3">Learn about your skin</h1>' in library

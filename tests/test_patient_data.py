@@ -7,13 +7,19 @@ from pathlib import Path
 import pytest
 from axes.models import AccessAttempt
 from django.core.management import CommandError, call_command
-from django.utils import timezone
 
 from portal.models import AccessLog, Patient
 from reminders.models import Reminder
 from routines import schedule
-from routines.models import CautionAcknowledgement, Plan, PlanPhase, StepCheck
-from tests.test_routines_support import TODAY, make_plan
+from routines.models import Plan
+from tests.factories import (
+    TODAY,
+    CautionAcknowledgementFactory,
+    PlanFactory,
+    PlanPhaseFactory,
+    ReminderFactory,
+    StepCheckFactory,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,11 +39,11 @@ def test_it_exports_one_patients_record_and_nobody_elses(alice, bob, tmp_path, r
 
 
 def test_it_exports_ticks_and_ramp_up_phases_of_the_plan_steps(alice, bob, tmp_path):
-    plan = make_plan(alice, steps=2)
+    plan = PlanFactory(patient=alice, steps=2)
     step = plan.steps.first()
-    StepCheck.objects.create(step=step, local_date=TODAY)
-    PlanPhase.objects.create(step=step, order=0, days=14, frequency=schedule.EVERY_N_DAYS, interval_days=3)
-    StepCheck.objects.create(step=make_plan(bob, steps=1).steps.get(), local_date=TODAY)
+    StepCheckFactory(step=step, local_date=TODAY)
+    PlanPhaseFactory(step=step, order=0, days=14, frequency=schedule.EVERY_N_DAYS, interval_days=3)
+    StepCheckFactory(step=PlanFactory(patient=bob, steps=1).steps.get(), local_date=TODAY)
     out = tmp_path / "alice.json"
     call_command("export_patient", alice.chart_number, output=str(out), stdout=open(os.devnull, "w"))
     record = json.loads(out.read_text())
@@ -48,12 +54,9 @@ def test_it_exports_ticks_and_ramp_up_phases_of_the_plan_steps(alice, bob, tmp_p
 
 def test_it_exports_rows_that_point_at_the_patient_and_a_plan_once(alice, tmp_path):
     """Reminders and caution acknowledgements hang off the patient and off a plan (or its step)."""
-    plan = make_plan(alice, steps=1)
-    step = plan.steps.get()
-    Reminder.objects.create(
-        patient=alice, plan=plan, slot="morning", local_date=TODAY, due_at=timezone.now(), channel="email"
-    )
-    CautionAcknowledgement.objects.create(patient=alice, step=step, plan_version=1, caution="Not near the eyes")
+    step = PlanFactory(patient=alice, steps=1).steps.get()
+    ReminderFactory(plan=step.plan)
+    CautionAcknowledgementFactory(step=step)
     out = tmp_path / "alice.json"
     call_command("export_patient", alice.chart_number, output=str(out), stdout=open(os.devnull, "w"))
     record = json.loads(out.read_text())
@@ -102,11 +105,8 @@ def test_it_leaves_nothing_identifying_in_the_history_or_login_records(alice, de
     }
     assert desk_client.post(f"/admin/portal/patient/{alice.pk}/change/", data).status_code == 302
     AccessAttempt.objects.create(username="Alice@Example.org", ip_address="10.0.0.9", failures_since_start=1)
-    plan = make_plan(alice, steps=1)
-    Reminder.objects.create(
-        patient=alice, plan=plan, slot="morning", local_date=TODAY, due_at=timezone.now(), channel="email",
-        status="failed", last_error="Recipient refused: alice@example.org",
-    )  # fmt: skip
+    plan = PlanFactory(patient=alice, steps=1)
+    ReminderFactory(plan=plan, status="failed", last_error="Recipient refused: alice@example.org")
     identifying = ["alice", "Alice", alice.chart_number, "555-0199", "1990-01-01"]
     # The admin's access log named records before it used ids: rows from then are still there.
     AccessLog.objects.create(user=derm, patient=alice, action=AccessLog.VIEW, what=f"Admin patient: {alice}")
