@@ -19,7 +19,7 @@ of it against one PostgreSQL database. The rules that make that safe:
   row only once the transport has taken the previous one, or its failure or
   skip is written. So each claim also records that the send before it in the
   lease completed: one write per reminder, which keeps the 08:00 peak's pace
-  (a second write per reminder cost a third of it). Failures are written at
+  (a second write per reminder cost about a quarter of it). Failures are written at
   once, with the error text and a retry backed off exponentially (until
   REMINDER_MAX_ATTEMPTS, the end of the grace window, or a permanent error),
   and so are skips with the reason (patient paused, plan not running, no
