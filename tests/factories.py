@@ -12,24 +12,10 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from education.models import Article, Condition
+from education.models import Article
 from portal import roles
-from portal.models import Patient
-from reminders.models import Reminder
 from routines import schedule
-from routines.models import (
-    CautionAcknowledgement,
-    Plan,
-    PlanPhase,
-    PlanStep,
-    Procedure,
-    ProcedureType,
-    Product,
-    RoutineTemplate,
-    SkinCheckIn,
-    StepCheck,
-    TemplateStep,
-)
+from routines.models import Product, SkinCheckIn
 
 PASSWORD = "correct-horse-battery-9"
 TODAY = dt.date(2027, 3, 10)  # a Wednesday
@@ -61,7 +47,7 @@ class PatientFactory(DjangoModelFactory):
     """A patient with a login: `PatientFactory(username="alice", chart_number="C-1001")`."""
 
     class Meta:
-        model = Patient
+        model = "portal.Patient"
 
     class Params:
         username = factory.Sequence(lambda n: f"patient{n}")
@@ -74,7 +60,7 @@ class PatientFactory(DjangoModelFactory):
 
 class ConditionFactory(DjangoModelFactory):
     class Meta:
-        model = Condition
+        model = "education.Condition"
 
     name = factory.Sequence(lambda n: f"Condition {n}")
     slug = factory.LazyAttribute(lambda condition: condition.name.lower().replace(" ", "-"))
@@ -84,7 +70,7 @@ class ArticleFactory(DjangoModelFactory):
     """A published article; its title follows its slug. `conditions=[...]` links it to conditions."""
 
     class Meta:
-        model = Article
+        model = "education.Article"
         skip_postgeneration_save = True
 
     slug = factory.Sequence(lambda n: f"article-{n}")
@@ -100,14 +86,14 @@ class ArticleFactory(DjangoModelFactory):
 
 class ProductFactory(DjangoModelFactory):
     class Meta:
-        model = Product
+        model = "routines.Product"
 
     name = factory.Sequence(lambda n: f"Product {n}")
 
 
 class TemplateStepFactory(DjangoModelFactory):
     class Meta:
-        model = TemplateStep
+        model = "routines.TemplateStep"
 
     template = factory.SubFactory("tests.factories.RoutineTemplateFactory", steps=[])
     product = factory.SubFactory(ProductFactory)
@@ -115,65 +101,44 @@ class TemplateStepFactory(DjangoModelFactory):
 
 
 # The Milia care template: two morning steps, glycolic and retinol on alternate evenings.
-MILIA_TEMPLATE_STEPS = [
-    dict(
-        slot=schedule.MORNING,
-        order=1,
-        product__name="Exfoliating Cleanser",
-        product__category=Product.Category.CLEANSER,
-        instructions="Small circles",
-    ),
-    dict(
-        slot=schedule.MORNING,
-        order=2,
-        product__name="Sunscreen SPF 30",
-        product__category=Product.Category.SUNSCREEN,
-        product__spf=30,
-        instructions="Apply",
-    ),
-    dict(
-        slot=schedule.EVENING,
-        order=1,
-        product__name="Glycolic Serum",
-        product__category=Product.Category.SERUM,
-        instructions="Thin layer",
-        frequency=schedule.EVERY_N_DAYS,
-        interval_days=2,
-        offset_days=0,
-        wait_minutes=10,
-        caution="Keep away from the eyes",
-    ),
-    dict(
-        slot=schedule.EVENING,
-        order=2,
-        product__name="Retinol Serum",
-        product__category=Product.Category.RETINOID,
-        instructions="Pea-sized amount",
-        frequency=schedule.EVERY_N_DAYS,
-        interval_days=2,
-        offset_days=1,
-    ),
-]
+MILIA_STEP_COLUMNS = ("slot", "order", "product__name", "product__category", "instructions")
+GLYCOLIC_EVENINGS = {
+    "frequency": schedule.EVERY_N_DAYS,
+    "interval_days": 2,
+    "wait_minutes": 10,
+    "caution": "Keep away from the eyes",
+}
+RETINOL_EVENINGS = {"frequency": schedule.EVERY_N_DAYS, "interval_days": 2, "offset_days": 1}
+MILIA_TEMPLATE_STEPS = [  # the columns above, then any other TemplateStep fields
+    (schedule.MORNING, 1, "Exfoliating Cleanser", Product.Category.CLEANSER, "Small circles", {}),
+    (schedule.MORNING, 2, "Sunscreen SPF 30", Product.Category.SUNSCREEN, "Apply", {"product__spf": 30}),
+    (schedule.EVENING, 1, "Glycolic Serum", Product.Category.SERUM, "Thin layer", GLYCOLIC_EVENINGS),
+    (schedule.EVENING, 2, "Retinol Serum", Product.Category.RETINOID, "Pea-sized amount", RETINOL_EVENINGS),
+]  # fmt: skip
 
 
 class RoutineTemplateFactory(DjangoModelFactory):
     """The Milia care template and its four steps; `steps=[{...}, ...]` gives other steps (TemplateStep fields)."""
 
     class Meta:
-        model = RoutineTemplate
+        model = "routines.RoutineTemplate"
         skip_postgeneration_save = True
 
     name = "Milia care"
 
     @factory.post_generation
     def steps(template, create, extracted, **kwargs):
-        for fields in MILIA_TEMPLATE_STEPS if extracted is None else extracted:
+        if extracted is None:
+            extracted = [
+                {**dict(zip(MILIA_STEP_COLUMNS, row, strict=False)), **row[-1]} for row in MILIA_TEMPLATE_STEPS
+            ]
+        for fields in extracted:
             TemplateStepFactory(template=template, **fields)
 
 
 class PlanStepFactory(DjangoModelFactory):
     class Meta:
-        model = PlanStep
+        model = "routines.PlanStep"
 
     plan = factory.SubFactory("tests.factories.PlanFactory", steps=0)
     product = factory.SubFactory(ProductFactory)
@@ -205,7 +170,7 @@ class PlanFactory(DjangoModelFactory):
     """
 
     class Meta:
-        model = Plan
+        model = "routines.Plan"
         skip_postgeneration_save = True
 
     patient = factory.SubFactory(PatientFactory)
@@ -229,14 +194,14 @@ class PlanFactory(DjangoModelFactory):
 
 class PlanPhaseFactory(DjangoModelFactory):
     class Meta:
-        model = PlanPhase
+        model = "routines.PlanPhase"
 
     step = factory.SubFactory(PlanStepFactory)
 
 
 class StepCheckFactory(DjangoModelFactory):
     class Meta:
-        model = StepCheck
+        model = "routines.StepCheck"
 
     step = factory.SubFactory(PlanStepFactory)
     local_date = TODAY
@@ -246,7 +211,7 @@ class CautionAcknowledgementFactory(DjangoModelFactory):
     """The patient read the caution of one of their plan's steps."""
 
     class Meta:
-        model = CautionAcknowledgement
+        model = "routines.CautionAcknowledgement"
 
     step = factory.SubFactory(PlanStepFactory, caution="Keep away from the eyes")
     patient = factory.SelfAttribute("step.plan.patient")
@@ -256,7 +221,7 @@ class CautionAcknowledgementFactory(DjangoModelFactory):
 
 class ProcedureTypeFactory(DjangoModelFactory):
     class Meta:
-        model = ProcedureType
+        model = "routines.ProcedureType"
         django_get_or_create = ("name",)
 
     name = "chemical peel"
@@ -264,7 +229,7 @@ class ProcedureTypeFactory(DjangoModelFactory):
 
 class ProcedureFactory(DjangoModelFactory):
     class Meta:
-        model = Procedure
+        model = "routines.Procedure"
 
     patient = factory.SubFactory(PatientFactory)
     type = factory.SubFactory(ProcedureTypeFactory)
@@ -273,7 +238,7 @@ class ProcedureFactory(DjangoModelFactory):
 
 class SkinCheckInFactory(DjangoModelFactory):
     class Meta:
-        model = SkinCheckIn
+        model = "routines.SkinCheckIn"
 
     patient = factory.SubFactory(PatientFactory)
     local_date = TODAY
@@ -284,7 +249,7 @@ class ReminderFactory(DjangoModelFactory):
     """A pending morning email reminder for the plan's patient, due now."""
 
     class Meta:
-        model = Reminder
+        model = "reminders.Reminder"
 
     plan = factory.SubFactory(PlanFactory)
     patient = factory.SelfAttribute("plan.patient")
