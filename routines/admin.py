@@ -206,6 +206,8 @@ class PlanAdmin(AccessLoggedAdminMixin, HistoryAdmin):
     list_display = ["name", "patient", "status", "start_date", "end_date", "version", "assigned_by"]
     list_filter = ["status", "template"]
     list_select_related = ["patient__user", "assigned_by"]
+    # Sorting a year of plans by an unindexed column reads them all; status and template are filters.
+    sortable_by = ["patient", "start_date"]
     search_fields = ["name", "patient__chart_number", "patient__user__last_name"]
     autocomplete_fields = ["articles"]  # titles of the chosen ones only, not thousands of articles
     raw_id_fields = ["patient"]
