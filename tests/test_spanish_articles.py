@@ -1,8 +1,9 @@
 """Articles in two languages: a Spanish article is its own row, reviewed on its own, linked to its English original.
 
-A patient reads the published version in their language; until there is one, the
-English original with a notice that it is not translated yet (the English marked
-lang="en"). Staff see which published English articles still lack a Spanish version.
+A patient (rosa from the shared cast reads Spanish, alice English) reads the
+published version in their language; until there is one, the English original
+with a notice that it is not translated yet (the English marked lang="en").
+Staff see which published English articles still lack a Spanish version.
 """
 
 import datetime as dt
@@ -12,11 +13,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from education.models import Article, Condition
+from education.models import Article
 from education.rendering import count_spanish_syllables, szigriszt_pazos
 from portal import handouts
 from routines.models import Plan
-from tests.conftest import make_patient
+from tests.factories import ArticleFactory, ConditionFactory
 from tests.untranslated import english_left
 
 NOTICE_ES = "Este artículo todavía no está traducido a su idioma, por eso se muestra en inglés."
@@ -24,19 +25,8 @@ MARK_ES = "En inglés: aún sin traducir"
 
 
 @pytest.fixture
-def rosa(db, derm):
-    return make_patient("rosa", "C-1003", dermatologist=derm, preferred_language="es", email_consent=True)
-
-
-@pytest.fixture
-def rosa_client(client, rosa):
-    client.force_login(rosa.user)
-    return client
-
-
-@pytest.fixture
 def milia(db):
-    return Condition.objects.create(name="Milia", slug="milia")
+    return ConditionFactory(name="Milia", slug="milia")
 
 
 def publish(article, derm):
@@ -136,7 +126,7 @@ def test_it_lets_staff_preview_each_language_at_its_own_address(derm_client, sun
 
 def test_it_resolves_the_plans_articles_to_the_patients_language(rosa_client, rosa, derm, sunscreen, milia):
     spanish_of(sunscreen, status=Article.Status.PUBLISHED, derm=derm)
-    untranslated = publish(Article.objects.create(slug="exfoliation", title="Exfoliation", body="Be gentle."), derm)
+    untranslated = ArticleFactory(slug="exfoliation")
     plan = Plan.objects.create(patient=rosa, name="Milia care", start_date=rosa.local_today())
     plan.articles.set([sunscreen, untranslated])  # plans link the English originals
     mine = rosa_client.get("/learn/").context["mine"]
