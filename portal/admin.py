@@ -11,7 +11,7 @@ from django.utils.html import format_html
 
 from .admin_site import ReadOnlyAdmin
 from .audit import AccessLoggedAdminMixin
-from .forms import PatientAdminForm
+from .forms import REMINDER_FIELDS, PatientAdminForm
 from .history import HistoryAdmin
 from .invitations import issue_invitation, send_invitation, send_password_reset
 from .models import AccessLog, Invitation, InvitationRefused, Patient
@@ -95,19 +95,7 @@ class PatientAdmin(AccessLoggedAdminMixin, HistoryAdmin):
     fieldsets = [
         (None, {"fields": ["first_name", "last_name", "email", "chart_number", "date_of_birth", "phone"]}),
         ("Care", {"fields": ["dermatologist", "time_zone", "preferred_language"]}),
-        (
-            "Reminders",
-            {
-                "fields": [
-                    "email_consent",
-                    "sms_consent",
-                    "morning_reminder_time",
-                    "evening_reminder_time",
-                    "reminders_paused",
-                    "paused_until",
-                ]
-            },
-        ),
+        ("Reminders", {"fields": REMINDER_FIELDS}),
     ]
 
     def patient_of(self, patient):

@@ -7,6 +7,16 @@ from .models import Patient
 
 User = get_user_model()
 
+# How a patient is reminded, as staff set it on the patient's page.
+REMINDER_FIELDS = [
+    "email_consent",
+    "sms_consent",
+    "morning_reminder_time",
+    "evening_reminder_time",
+    "reminders_paused",
+    "paused_until",
+]
+
 
 class ReminderPauseMixin:
     """For forms with "Pause" and "Resume on": unticking "Pause" ends the pause, date or no date.
@@ -42,12 +52,7 @@ class PatientAdminForm(ReminderPauseMixin, forms.ModelForm):
             "time_zone",
             "preferred_language",
             "dermatologist",
-            "email_consent",
-            "sms_consent",
-            "morning_reminder_time",
-            "evening_reminder_time",
-            "reminders_paused",
-            "paused_until",
+            *REMINDER_FIELDS,
         ]
 
     def __init__(self, *args, **kwargs):

@@ -143,13 +143,19 @@ class ProcedureAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
         super().delete_queryset(request, queryset)
 
 
-class RampUpSummary:
-    """A step inline's read-only "Ramp-up" line, linking to the step's own page where phases are edited.
+class StepInline(admin.StackedInline):
+    """A template's or a plan's steps, edited on its page, each with a read-only "Ramp-up" line
+    linking to the step's own page where phases are edited.
 
     Django's admin cannot nest inlines, so phases live one click away.
     """
 
+    form = StepForm
+    formset = StepFormSet
+    fields = [*STEP_FIELDS, "ramp_up"]
     readonly_fields = ["ramp_up"]
+    extra = 0
+    autocomplete_fields = ["product"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("phases")
@@ -165,13 +171,8 @@ class RampUpSummary:
         return format_html('{} · <a href="{}">Edit ramp-up phases</a>', schedule.describe(step, phases), url)
 
 
-class TemplateStepInline(RampUpSummary, admin.StackedInline):
+class TemplateStepInline(StepInline):
     model = TemplateStep
-    form = StepForm
-    formset = StepFormSet
-    fields = [*STEP_FIELDS, "ramp_up"]
-    extra = 0
-    autocomplete_fields = ["product"]
 
 
 @admin.register(RoutineTemplate)
@@ -189,13 +190,8 @@ class RoutineTemplateAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
-class PlanStepInline(RampUpSummary, admin.StackedInline):
+class PlanStepInline(StepInline):
     model = PlanStep
-    form = StepForm
-    formset = StepFormSet
-    fields = [*STEP_FIELDS, "ramp_up"]
-    extra = 0
-    autocomplete_fields = ["product"]
 
 
 @admin.register(Plan)

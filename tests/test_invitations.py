@@ -1,5 +1,6 @@
 import datetime as dt
 
+import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 from django.core import signing
@@ -22,6 +23,24 @@ CAROL = {
     "morning_reminder_time": "08:00",
     "evening_reminder_time": "20:30",
 }
+
+
+@pytest.fixture
+def invited(alice):
+    """alice as the desk leaves a new patient: invited, with no password of her own yet."""
+    alice.user.set_unusable_password()
+    alice.user.save()
+    return alice
+
+
+def activate(client, token, password=NEW_PASSWORD):
+    """The invitation page's form, posted."""
+    return client.post(f"/accounts/activate/{token}/", {"new_password1": password, "new_password2": password})
+
+
+def refused(response, reason: bytes) -> bool:
+    """Whether the invitation page answered "gone" (410), saying why."""
+    return response.status_code == 410 and reason in response.content
 
 
 def register_patient(desk_client, **changes):
@@ -69,69 +88,51 @@ def test_it_registers_a_patient_without_a_password_and_emails_an_invitation(desk
     assert f"/accounts/activate/{invitation.token}/" in mailoutbox[0].body
 
 
-def test_it_activates_once(client, alice):
-    alice.user.set_unusable_password()
-    alice.user.save()
-    invitation = create_invitation(patient=alice, sent_by=None)
+def test_it_activates_once(client, invited):
+    invitation = create_invitation(patient=invited, sent_by=None)
     url = f"/accounts/activate/{invitation.token}/"
 
     assert client.get(url).status_code == 200
-    response = client.post(url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    response = activate(client, invitation.token)
     assert response.status_code == 302
-    assert get_user_model().objects.get(pk=alice.user.pk).check_password(NEW_PASSWORD)
+    assert get_user_model().objects.get(pk=invited.user.pk).check_password(NEW_PASSWORD)
 
     client.logout()
-    reused = client.post(url, {"new_password1": "Another-pass-99", "new_password2": "Another-pass-99"})
+    reused = activate(client, invitation.token, "Another-pass-99")
     assert reused.status_code == 410
     assert b"already been used" in reused.content
     assert b"ask the clinic" in reused.content
-    assert get_user_model().objects.get(pk=alice.user.pk).check_password(NEW_PASSWORD)
+    assert get_user_model().objects.get(pk=invited.user.pk).check_password(NEW_PASSWORD)
 
 
-def test_it_refuses_an_expired_invitation(client, alice, settings):
-    alice.user.set_unusable_password()
-    alice.user.save()
+def test_it_refuses_an_expired_invitation(client, invited, settings):
     with time_machine.travel(dt.datetime(2027, 1, 1, 12, tzinfo=dt.UTC), tick=False):
-        invitation = create_invitation(patient=alice, sent_by=None)
+        invitation = create_invitation(patient=invited, sent_by=None)
         token = invitation.token
     later = dt.datetime(2027, 1, 1, 12, tzinfo=dt.UTC) + dt.timedelta(days=settings.INVITATION_MAX_AGE_DAYS, hours=1)
     with time_machine.travel(later, tick=False):
-        response = client.post(
-            f"/accounts/activate/{token}/", {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
-        )
-    assert response.status_code == 410
-    assert b"expired" in response.content
-    assert not get_user_model().objects.get(pk=alice.user.pk).has_usable_password()
+        assert refused(activate(client, token), b"expired")
+    assert not get_user_model().objects.get(pk=invited.user.pk).has_usable_password()
 
 
-def test_it_refuses_a_forged_token(client, alice):
-    alice.user.set_unusable_password()
-    alice.user.save()
-    invitation = create_invitation(patient=alice, sent_by=None)
+def test_it_refuses_a_forged_token(client, invited):
+    invitation = create_invitation(patient=invited, sent_by=None)
     forged = signing.dumps(invitation.pk, salt=INVITATION_SALT, key="not-our-secret-key-at-all")
     for token in (forged, "garbage", invitation.token[:-2] + "xx"):
-        response = client.post(
-            f"/accounts/activate/{token}/", {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
-        )
-        assert response.status_code == 410
-        assert b"not valid" in response.content
-    assert not get_user_model().objects.get(pk=alice.user.pk).has_usable_password()
+        assert refused(activate(client, token), b"not valid"), token
+    assert not get_user_model().objects.get(pk=invited.user.pk).has_usable_password()
 
 
-def test_it_revokes_older_invitations_when_a_new_one_is_sent(client, alice):
-    alice.user.set_unusable_password()
-    alice.user.save()
-    first = create_invitation(patient=alice, sent_by=None)
-    create_invitation(patient=alice, sent_by=None)
+def test_it_revokes_older_invitations_when_a_new_one_is_sent(client, invited):
+    first = create_invitation(patient=invited, sent_by=None)
+    create_invitation(patient=invited, sent_by=None)
     response = client.get(f"/accounts/activate/{first.token}/")
     assert response.status_code == 410
 
 
-def test_it_rejects_a_weak_password_and_keeps_the_invitation(client, alice):
-    alice.user.set_unusable_password()
-    alice.user.save()
-    invitation = create_invitation(patient=alice, sent_by=None)
-    response = client.post(f"/accounts/activate/{invitation.token}/", {"new_password1": "123", "new_password2": "123"})
+def test_it_rejects_a_weak_password_and_keeps_the_invitation(client, invited):
+    invitation = create_invitation(patient=invited, sent_by=None)
+    response = activate(client, invitation.token, "123")
     assert response.status_code == 200
     assert b"too short" in response.content
     invitation.refresh_from_db()
