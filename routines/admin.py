@@ -448,15 +448,15 @@ class NotCheckedInFilter(admin.SimpleListFilter):
         if self.value() != "stale3":
             return queryset
         now = timezone.now()
-        stale = Q(pk__in=[])
+        running, recent = Q(pk__in=[]), Q(pk__in=[])
         for zone in Patient.objects.values_list("time_zone", flat=True).distinct().order_by():
             today = Patient(time_zone=zone).local_today(now)
-            running = Plan.objects.active_on(today).values("patient_id")
-            # Who ticked in the last three days: a few days of ticks read once through the local_date
-            # index, not each patient's latest tick looked up one by one.
-            recent = StepCheck.objects.filter(local_date__gt=today - dt.timedelta(days=3))
-            stale |= Q(time_zone=zone, pk__in=running) & ~Q(pk__in=recent.values("step__plan__patient_id"))
-        return queryset.filter(stale)
+            running |= Q(time_zone=zone, pk__in=Plan.objects.active_on(today).values("patient_id"))
+            recent |= Q(step__plan__patient__time_zone=zone, local_date__gt=today - dt.timedelta(days=3))
+        # One anti-join with the last three days of ticks (the local_date index), not each
+        # patient's latest tick looked up one by one.
+        ticked = StepCheck.objects.filter(recent, step__plan__patient=OuterRef("pk"))
+        return queryset.filter(running).exclude(Exists(ticked))
 
 
 class SkinFlagFilter(admin.SimpleListFilter):
