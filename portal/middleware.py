@@ -7,6 +7,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 
 from .language import language_of, patient_of
 
@@ -33,7 +34,7 @@ class StaffSessionPolicyMiddleware:
             seen = request.session.get(SESSION_SEEN, now)
             if now - seen > settings.STAFF_SESSION_IDLE_SECONDS or now - started > settings.STAFF_SESSION_MAX_SECONDS:
                 logout(request)
-                messages.info(request, "You were logged out after a period without activity. Please log in again.")
+                messages.info(request, _("You were logged out after a period without activity. Please log in again."))
                 return redirect_to_login(request.get_full_path())
             request.session[SESSION_SEEN] = now
         return self.get_response(request)

@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from simple_history.models import HistoricalRecords
 
 from .client_ip import client_ip
@@ -48,7 +50,7 @@ class Patient(models.Model):
         max_length=64,
         default="America/New_York",
         choices=time_zone_choices,  # one list for the admin and the patient's own settings
-        help_text="Reminders follow this zone's clock.",
+        help_text=gettext_lazy("Reminders follow this zone's clock."),
     )
     preferred_language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
     dermatologist = models.ForeignKey(
@@ -66,7 +68,9 @@ class Patient(models.Model):
     evening_reminder_time = models.TimeField(default=dt.time(20, 30))
     reminders_paused = models.BooleanField(default=False)
     paused_until = models.DateField(
-        null=True, blank=True, help_text="Reminders resume on this date. Empty means paused until turned back on."
+        null=True,
+        blank=True,
+        help_text=gettext_lazy("Reminders resume on this date. Empty means paused until turned back on."),
     )
     calendar_token = models.CharField(max_length=64, unique=True, default=new_calendar_token)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -182,17 +186,17 @@ class Invitation(models.Model):
         try:
             pk = signing.loads(token, salt=INVITATION_SALT, max_age=dt.timedelta(days=settings.INVITATION_MAX_AGE_DAYS))
         except signing.SignatureExpired:
-            raise InvitationInvalid("This invitation link has expired.") from None
+            raise InvitationInvalid(_("This invitation link has expired.")) from None
         except signing.BadSignature:
-            raise InvitationInvalid("This invitation link is not valid.") from None
+            raise InvitationInvalid(_("This invitation link is not valid.")) from None
         invitation = cls.objects.select_related("patient__user").filter(pk=pk).first()
         if invitation is None or invitation.revoked_at is not None:
-            raise InvitationInvalid("This invitation link is no longer valid.")
+            raise InvitationInvalid(_("This invitation link is no longer valid."))
         if invitation.used_at is not None:
-            raise InvitationInvalid("This invitation link has already been used.")
+            raise InvitationInvalid(_("This invitation link has already been used."))
         if invitation.patient.is_activated:
             raise InvitationInvalid(
-                "This account already has a password. Log in, or use “Forgot your password?” on the login page."
+                _("This account already has a password. Log in, or use “Forgot your password?” on the login page.")
             )
         return invitation
 

@@ -8,8 +8,9 @@ from django.db import DatabaseError, transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_ratelimit.decorators import ratelimit
@@ -17,6 +18,7 @@ from django_ratelimit.decorators import ratelimit
 from . import handouts, health
 from .forms import LoginForm
 from .invitations import activation_url
+from .language import language_of
 from .models import AccessLog, Invitation, InvitationInvalid, Patient
 
 
@@ -82,12 +84,14 @@ def activate(request, token):
                 return render(
                     request,
                     "accounts/activate_invalid.html",
-                    {"reason": "This invitation link has already been used."},
+                    {"reason": _("This invitation link has already been used.")},
                     status=410,
                 )
             form.save()
         login(request, user, backend="portal.backends.PatientModelBackend")
-        messages.success(request, "Your password is set. Welcome to the portal.")
+        # The next page is the patient's, in their language; the message is written now.
+        with translation.override(language_of(invitation.patient)):
+            messages.success(request, _("Your password is set. Welcome to the portal."))
         return redirect("home")
     return render(request, "accounts/activate.html", {"form": form, "invitation": invitation})
 
@@ -108,14 +112,15 @@ def invite_handout(request, patient_id):
         raise Http404("This patient has no open invitation to print.")
     url = activation_url(invitation)
     AccessLog.objects.record(request, patient=patient, action=AccessLog.PRINT, what="Portal invitation letter")
-    pdf = handouts.render_pdf(
-        "handouts/invitation.html",
-        {
-            "patient": patient,
-            "url": url,
-            "qr": handouts.qr_svg(url),
-            "expires_at": invitation.expires_at,
-            "login_url": handouts.portal_url(reverse("login")),
-        },
-    )
+    with translation.override(language_of(patient)):  # the letter is the patient's, whatever the staff reads
+        pdf = handouts.render_pdf(
+            "handouts/invitation.html",
+            {
+                "patient": patient,
+                "url": url,
+                "qr": handouts.qr_svg(url),
+                "expires_at": invitation.expires_at,
+                "login_url": handouts.portal_url(reverse("login")),
+            },
+        )
     return handouts.pdf_response(pdf, f"invitation-{patient.chart_number}")

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 import icalendar
 from django.conf import settings
 from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from portal.models import Patient
 from routines import schedule
@@ -22,10 +24,18 @@ from .planning import SLOTS, local_due_at, reminder_time
 from .sending import condition_names, safe_step_names
 
 EVENT_MINUTES = 10
+# Whole titles, not a slot word in a sentence: Spanish puts the slot after "rutina".
+EVENT_TITLES = {
+    schedule.MORNING: gettext_lazy("Morning skin care routine"),
+    schedule.EVENING: gettext_lazy("Evening skin care routine"),
+}
 
 
 def build_calendar(patient: Patient, *, now: dt.datetime) -> bytes:
-    """The ICS bytes for `patient`'s active and upcoming plans at instant `now`."""
+    """The ICS bytes for `patient`'s active and upcoming plans at instant `now`, in the active language.
+
+    Callers activate the patient's language (`translation.override(language_of(patient))`).
+    """
     today = patient.local_today(now)
     tz = patient.tz
     host = urlsplit(settings.PORTAL_BASE_URL).hostname or "portal"
@@ -35,7 +45,7 @@ def build_calendar(patient: Patient, *, now: dt.datetime) -> bytes:
     cal.add("prodid", f"-//{settings.CLINIC_NAME}//Skin care reminders//EN")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", "Skin care routine")
+    cal.add("x-wr-calname", _("Skin care routine"))
     cal.add("x-wr-timezone", patient.time_zone)
 
     plans = (
@@ -52,12 +62,13 @@ def build_calendar(patient: Patient, *, now: dt.datetime) -> bytes:
             at = reminder_time(patient, slot)
             names = safe_step_names(steps, hidden)
             lines = [f"- {name} ({step.frequency_text.lower()})" for name, step in zip(names, steps, strict=True)]
-            label = dict(schedule.SLOT_CHOICES)[slot]
+            label = str(dict(schedule.SLOT_CHOICES)[slot])
+            title = str(EVENT_TITLES[slot])
 
             event = icalendar.Event()
             event.add("uid", f"plan-{plan.pk}-{slot}@{host}")
             event.add("dtstamp", now)
-            event.add("summary", f"{label} skin care routine")
+            event.add("summary", title)
             event.add("dtstart", dt.datetime.combine(plan.start_date, at, tzinfo=tz))
             event.add("duration", dt.timedelta(minutes=EVENT_MINUTES))
             rule = {"freq": "daily"}
@@ -68,14 +79,19 @@ def build_calendar(patient: Patient, *, now: dt.datetime) -> bytes:
             event.add(
                 "description",
                 "\n".join(
-                    [f"Your {label.lower()} steps:", *lines, "", f"Open the portal: {settings.PORTAL_BASE_URL}/"]
+                    [
+                        _("Your %(slot)s steps:") % {"slot": label.lower()},
+                        *lines,
+                        "",
+                        _("Open the portal: %(url)s") % {"url": f"{settings.PORTAL_BASE_URL}/"},
+                    ]
                 ),
             )
             event.add("url", settings.PORTAL_BASE_URL + "/")
 
             alarm = icalendar.Alarm()
             alarm.add("action", "DISPLAY")
-            alarm.add("description", f"{label} skin care routine")
+            alarm.add("description", title)
             alarm.add("trigger", dt.timedelta(0))
             event.add_component(alarm)
             cal.add_component(event)

@@ -1,6 +1,7 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout, Submit
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from portal.forms import ReminderPauseMixin
 from portal.models import Patient
@@ -21,10 +22,13 @@ class ReminderPreferencesForm(ReminderPauseMixin, forms.ModelForm):
             "paused_until",
         ]
         labels = {
-            "email_consent": "Send me reminders by email",
-            "sms_consent": "Send me reminders by text message (SMS)",
-            "reminders_paused": "Pause my reminders",
-            "paused_until": "Resume on",
+            "morning_reminder_time": _("Morning reminder time"),
+            "evening_reminder_time": _("Evening reminder time"),
+            "time_zone": _("Time zone"),
+            "email_consent": _("Send me reminders by email"),
+            "sms_consent": _("Send me reminders by text message (SMS)"),
+            "reminders_paused": _("Pause my reminders"),
+            "paused_until": _("Resume on"),
         }
         widgets = {
             "morning_reminder_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
@@ -37,10 +41,10 @@ class ReminderPreferencesForm(ReminderPauseMixin, forms.ModelForm):
         self.today = today
         self.helper = FormHelper()
         self.helper.layout = Layout(
-            Fieldset("When", "morning_reminder_time", "evening_reminder_time", "time_zone"),
-            Fieldset("How", "email_consent", "sms_consent"),
-            Fieldset("Pause", "reminders_paused", "paused_until"),
-            Submit("save", "Save reminder settings"),
+            Fieldset(_("When"), "morning_reminder_time", "evening_reminder_time", "time_zone"),
+            Fieldset(_("How"), "email_consent", "sms_consent"),
+            Fieldset(_("Pause"), "reminders_paused", "paused_until"),
+            Submit("save", _("Save reminder settings")),
         )
 
     def clean(self):
@@ -48,5 +52,5 @@ class ReminderPreferencesForm(ReminderPauseMixin, forms.ModelForm):
         cleaned = super().clean()
         until = cleaned.get("paused_until")
         if until and self.today and until <= self.today:
-            self.add_error("paused_until", "Choose a date after today, or leave it empty.")
+            self.add_error("paused_until", _("Choose a date after today, or leave it empty."))
         return cleaned

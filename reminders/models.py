@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from portal.models import Patient
 from routines import schedule
@@ -69,8 +70,8 @@ class Reminder(models.Model):
         SKIPPED = "skipped", "Skipped"
 
     class Channel(models.TextChoices):
-        EMAIL = "email", "Email"
-        SMS = "sms", "SMS"
+        EMAIL = "email", _("Email")
+        SMS = "sms", _("SMS")
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="reminders")
     # Every send writes its row twice (claim, outcome), and each write touches every index: no index here

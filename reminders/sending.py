@@ -56,9 +56,11 @@ from django.db import InterfaceError, OperationalError, ProgrammingError, connec
 from django.db.models import F, Max, Q, prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from education.models import Condition
+from portal.language import language_of
 from portal.models import Patient
 from routines.models import Plan
 
@@ -344,7 +346,9 @@ def safe_step_names(steps: list, hidden_words: list[str]) -> list[str]:
     names = []
     for n, step in enumerate(steps, start=1):
         title = step.title
-        names.append(f"Step {n} of your routine" if pattern and pattern.search(title) else title)
+        names.append(
+            _("Step %(number)s of your routine") % {"number": n} if pattern and pattern.search(title) else title
+        )
     return names
 
 
@@ -375,7 +379,15 @@ def _settings_path() -> str:
 
 
 def build_message(reminder: Reminder, *, steps: list, hidden_words: list[str]) -> Message:
-    """The reminder's text (and HTML for email). Names steps; never the plan or a condition."""
+    """The reminder's text (and HTML for email), in the patient's language.
+
+    Names steps; never the plan or a condition.
+    """
+    with translation.override(language_of(reminder.patient)):
+        return _build_message(reminder, steps=steps, hidden_words=hidden_words)
+
+
+def _build_message(reminder: Reminder, *, steps: list, hidden_words: list[str]) -> Message:
     patient = reminder.patient
     names = safe_step_names(steps, hidden_words)
     context = {

@@ -5,11 +5,13 @@ from django.core import signing
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from portal.language import language_of
 from portal.models import AccessLog, Patient, new_calendar_token
 from routines.views import get_patient_for_user
 
@@ -32,7 +34,7 @@ def preferences(request):
             if form.has_changed():  # as in the admin: only a real change re-plans
                 planning.replan_patient(patient=patient, now=now)
             AccessLog.objects.record(request, patient=patient, action=AccessLog.CHANGE, what="Reminder settings")
-            messages.success(request, "Your reminder settings are saved.")
+            messages.success(request, _("Your reminder settings are saved."))
             return redirect("reminders:settings")
         # is_valid() copied the bad input onto the instance; show the stored values elsewhere on the page.
         patient.refresh_from_db()
@@ -58,7 +60,7 @@ def regenerate_calendar(request):
     patient.calendar_token = new_calendar_token()
     patient.save(update_fields=["calendar_token"])
     AccessLog.objects.record(request, patient=patient, action=AccessLog.CHANGE, what="Calendar link regenerated")
-    messages.success(request, "Your calendar link has changed. Subscribe again with the new link.")
+    messages.success(request, _("Your calendar link has changed. Subscribe again with the new link."))
     return redirect("reminders:settings")
 
 
@@ -67,9 +69,17 @@ def calendar_feed(request, token):
     """The ICS feed; the secret token in the URL is the only credential calendar apps can send."""
     patient = get_object_or_404(Patient.objects.select_related("user"), calendar_token=token)
     AccessLog.objects.record(request, patient=patient, action=AccessLog.VIEW, what="Reminder calendar feed")
-    response = HttpResponse(build_calendar(patient, now=timezone.now()), content_type="text/calendar; charset=utf-8")
+    with translation.override(language_of(patient)):
+        ics = build_calendar(patient, now=timezone.now())
+    response = HttpResponse(ics, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="skin-care-routine.ics"'
     return response
+
+
+def _audit_text(channel: str) -> str:
+    """The access log's words, in English like the rest of the log whatever the patient reads."""
+    with translation.override("en"):
+        return f"Unsubscribed from {Reminder.Channel(channel).label} reminders"
 
 
 # Exempt from CSRF so mail clients can make the RFC 8058 one-click POST, which
@@ -88,12 +98,18 @@ def unsubscribe(request, token):
     if patient is None or signed_in_as_other:
         # A link meant for someone else: change nothing, say so.
         return render(request, "reminders/unsubscribe_invalid.html", status=403)
+    # Reached from an email without logging in: the page speaks the patient's language, not the browser's.
+    translation.activate(language_of(patient))
+    request.LANGUAGE_CODE = translation.get_language()
     channel_label = dict(Reminder.Channel.choices)[channel]
     if request.method == "POST":
         setattr(patient, f"{channel}_consent", False)
         patient.save(update_fields=[f"{channel}_consent"])
         AccessLog.objects.record(
-            request, patient=patient, action=AccessLog.CHANGE, what=f"Unsubscribed from {channel_label} reminders"
+            request,
+            patient=patient,
+            action=AccessLog.CHANGE,
+            what=_audit_text(channel),
         )
         # Pending reminders on this channel are skipped at send time ("no consent").
         return render(request, "reminders/unsubscribe_done.html", {"channel": channel_label})

@@ -10,26 +10,33 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext, pgettext_lazy
 
 MORNING = "morning"
 EVENING = "evening"
 ANY_TIME = "any"
 SLOTS = (MORNING, EVENING, ANY_TIME)
-SLOT_CHOICES = [(MORNING, "Morning"), (EVENING, "Evening"), (ANY_TIME, "Any time")]
+SLOT_CHOICES = [
+    (MORNING, pgettext_lazy("slot", "Morning")),
+    (EVENING, pgettext_lazy("slot", "Evening")),
+    (ANY_TIME, pgettext_lazy("slot", "Any time")),
+]
 
 DAILY = "daily"
 EVERY_N_DAYS = "every_n_days"
 WEEKDAYS = "weekdays"
 AS_NEEDED = "as_needed"
 FREQUENCY_CHOICES = [
-    (DAILY, "Daily"),
-    (EVERY_N_DAYS, "Every N days"),
-    (WEEKDAYS, "Chosen weekdays"),
-    (AS_NEEDED, "As needed"),
+    (DAILY, gettext_lazy("Daily")),
+    (EVERY_N_DAYS, gettext_lazy("Every N days")),
+    (WEEKDAYS, gettext_lazy("Chosen weekdays")),
+    (AS_NEEDED, gettext_lazy("As needed")),
 ]
 
-WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAY_NAMES = tuple(WEEKDAYS_ABBR[i] for i in range(7))  # Django's own "Mon" … "Sun", translated
 WEEKDAY_CHOICES = [(str(i), name) for i, name in enumerate(WEEKDAY_NAMES)]
 
 
@@ -81,12 +88,12 @@ class Hold:
 
     def reason(self, day: dt.date) -> str:
         """Why the step is paused on `day`, in the patient's words: "Paused before your peel on 12 May"."""
-        when = _day_month(self.on)
+        values = {"what": self.what, "when": _day_month(self.on)}
         if day < self.on:
-            return f"Paused before your {self.what} on {when}"
+            return _("Paused before your %(what)s on %(when)s") % values
         if day == self.on:
-            return f"Paused for your {self.what} today"
-        return f"Paused after your {self.what} on {when}"
+            return _("Paused for your %(what)s today") % values
+        return _("Paused after your %(what)s on %(when)s") % values
 
     @property
     def resume_on(self) -> dt.date:
@@ -94,10 +101,12 @@ class Hold:
 
     def summary(self) -> str:
         """ "Paused 5–14 May for your chemical peel on 12 May; restart on 15 May"."""
-        return (
-            f"Paused {_date_range(self.first, self.last)} for your {self.what} on {_day_month(self.on)}; "
-            f"restart on {_day_month(self.resume_on)}"
-        )
+        return _("Paused %(dates)s for your %(what)s on %(when)s; restart on %(restart)s") % {
+            "dates": _date_range(self.first, self.last),
+            "what": self.what,
+            "when": _day_month(self.on),
+            "restart": _day_month(self.resume_on),
+        }
 
 
 @dataclass(frozen=True)
@@ -246,25 +255,44 @@ def due_by_slot(
 # --- Plain words ------------------------------------------------------------
 
 
-def _slot_word(slot: str) -> str:
-    return {MORNING: "morning", EVENING: "evening", ANY_TIME: "day"}[slot]
+# Whole phrases per slot, not a slot word slotted into a sentence: Spanish says "todas las noches" but "cada dos días".
+_EVERY = {
+    MORNING: gettext_lazy("every morning"),
+    EVENING: gettext_lazy("every evening"),
+    ANY_TIME: gettext_lazy("every day"),
+}
+_EVERY_OTHER = {
+    MORNING: gettext_lazy("every other morning"),
+    EVENING: gettext_lazy("every other evening"),
+    ANY_TIME: gettext_lazy("every other day"),
+}
+_EVERY_N = {
+    MORNING: gettext_lazy("every %(days)s days (morning)"),
+    EVENING: gettext_lazy("every %(days)s days (evening)"),
+    ANY_TIME: gettext_lazy("every %(days)s days"),
+}
+# Translators: %(days)s is a list of weekdays, e.g. "Mon, Thu mornings".
+_ON_WEEKDAYS = {
+    MORNING: gettext_lazy("%(days)s mornings"),
+    EVENING: gettext_lazy("%(days)s evenings"),
+    ANY_TIME: "%(days)s",
+}
 
 
 def _rule_words(rule: Scheduled | Phase, slot: str) -> str:
     """A frequency in words, lower case where a sentence may continue it: "every other evening"."""
-    slot_word = _slot_word(slot)
-    if rule.frequency == DAILY:
-        return f"every {slot_word}"
+    if rule.frequency == DAILY or (rule.frequency == EVERY_N_DAYS and rule.interval_days == 1):
+        return str(_EVERY[slot])
     if rule.frequency == EVERY_N_DAYS:
-        if rule.interval_days == 1:
-            return f"every {slot_word}"
         if rule.interval_days == 2:
-            return f"every other {slot_word}"
-        return f"every {rule.interval_days} days" + ("" if slot == ANY_TIME else f" ({slot_word})")
+            return str(_EVERY_OTHER[slot])
+        return str(_EVERY_N[slot]) % {"days": rule.interval_days}
     if rule.frequency == WEEKDAYS:
-        names = ", ".join(WEEKDAY_NAMES[int(d)] for d in sorted(set(rule.weekdays or "")) if d.isdigit() and d < "7")
-        return names if slot == ANY_TIME else f"{names} {slot_word}s"
-    return "as needed"
+        names = ", ".join(
+            str(WEEKDAY_NAMES[int(d)]) for d in sorted(set(rule.weekdays or "")) if d.isdigit() and d < "7"
+        )
+        return str(_ON_WEEKDAYS[slot]) % {"days": names}
+    return _("as needed")
 
 
 def _capital(text: str) -> str:
@@ -275,13 +303,14 @@ def duration_words(days: int) -> str:
     """ "2 weeks", "1 week", "10 days"."""
     if days % 7 == 0:
         weeks = days // 7
-        return f"{weeks} week{'s' if weeks != 1 else ''}"
-    return f"{days} day{'s' if days != 1 else ''}"
+        return ngettext("%(count)s week", "%(count)s weeks", weeks) % {"count": weeks}
+    return ngettext("%(count)s day", "%(count)s days", days) % {"count": days}
 
 
 def _day_month(day: dt.date) -> str:
     """ "12 May", through Django's localisation (the month in the active language)."""
-    return date_format(day, "j F")
+    # Translators: a date format (Django's `date` filter letters) for a day and month, e.g. "12 May".
+    return date_format(day, pgettext("date format", "j F"))
 
 
 def _date_range(first: dt.date, last: dt.date) -> str:
@@ -304,10 +333,15 @@ def describe(step: Scheduled, phases: Sequence[Phase] = ()) -> str:
     for n, phase in enumerate(phases):
         words = _rule_words(phase, step.slot)
         last = n == len(phases) - 1 or phase.days is None
-        parts.append(words if last else f"{words} for {duration_words(phase.days)}")
+        # Translators: a ramp-up phase, e.g. "every other evening for 2 weeks".
+        parts.append(
+            words
+            if last
+            else _("%(frequency)s for %(duration)s") % {"frequency": words, "duration": duration_words(phase.days)}
+        )
         if last:
             break
-    return _capital(", then ".join(parts))
+    return _capital(_(", then ").join(parts))
 
 
 def progress(step: Scheduled, phases: Sequence[Phase], day: dt.date, *, start: dt.date) -> str:
@@ -320,18 +354,27 @@ def progress(step: Scheduled, phases: Sequence[Phase], day: dt.date, *, start: d
         return ""
     spans = phase_spans(phases, start=start)
     if day < start:
-        return f"From {_day_month(start)}: {describe(step, phases)}"
+        return _("From %(date)s: %(frequency)s") % {"date": _day_month(start), "frequency": describe(step, phases)}
     span = phase_on(phases, day, start=start)
     words = _rule_words(span.phase, step.slot)
     if span.last is None:
         if span.index == 0:
             return _capital(words)
-        return f"{_capital(words)} since {_day_month(span.first)} (ramp-up done)"
+        return _("%(frequency)s since %(date)s (ramp-up done)") % {
+            "frequency": _capital(words),
+            "date": _day_month(span.first),
+        }
     ramp_days = (spans[-1].first - start).days
     elapsed = (day - start).days
     if ramp_days % 7 == 0:
-        where = f"Week {elapsed // 7 + 1} of {ramp_days // 7}"
+        where = _("Week %(week)s of %(weeks)s") % {"week": elapsed // 7 + 1, "weeks": ramp_days // 7}
     else:
-        where = f"Day {elapsed + 1} of {ramp_days}"
+        where = _("Day %(day)s of %(days)s") % {"day": elapsed + 1, "days": ramp_days}
     following = spans[span.index + 1]
-    return f"{where}: {words}; {_rule_words(following.phase, step.slot)} from {_day_month(following.first)}"
+    # Translators: e.g. "Week 3 of 4: every other evening; every evening from 12 May".
+    return _("%(where)s: %(frequency)s; %(next)s from %(date)s") % {
+        "where": where,
+        "frequency": words,
+        "next": _rule_words(following.phase, step.slot),
+        "date": _day_month(following.first),
+    }

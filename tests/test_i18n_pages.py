@@ -1,10 +1,8 @@
 """A Spanish-speaking patient meets Spanish interface text on the pages and emails translated so far.
 
 `english_left` (tests/untranslated.py) fails a page on any interface text left
-in English. The pages still waiting for their strings to be marked (the
-reminder settings form, the today and plan pages) are listed in
-test_it_still_has_english_on_the_reminder_settings_form, which fails once they
-are done, so the list cannot go stale.
+in English. The Spanish patient's whole journey (today, plan, reminders, emails,
+calendar, PDF) is in tests/test_i18n_patient_journey.py.
 """
 
 import datetime as dt
@@ -127,9 +125,18 @@ def test_it_shows_the_reminder_settings_page_headings_in_spanish(rosa_client):
         assert text in page
 
 
-@pytest.mark.xfail(strict=True, reason="stage 2: reminders/forms.py labels and help texts are not marked yet")
-def test_it_still_has_english_on_the_reminder_settings_form(rosa_client):
-    assert english_left(spanish_page(rosa_client.get("/reminders/"))) == []
+def test_it_shows_the_reminder_settings_form_in_spanish(rosa_client):
+    page = spanish_page(rosa_client.get("/reminders/"))
+    assert "Hora del recordatorio de la mañana" in page and "Guardar la configuración de recordatorios" in page
+    assert english_left(page) == []
+
+
+def test_it_shows_a_bad_reminder_setting_in_spanish(rosa_client):
+    response = rosa_client.post("/reminders/", {"morning_reminder_time": "soon", "time_zone": "Nowhere/City"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert '<html lang="es">' in page and "invalid-feedback" in page
+    assert english_left(page) == []
 
 
 def test_it_sends_the_invitation_in_the_patients_language(rosa, desk, mailoutbox, settings):
