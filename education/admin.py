@@ -17,8 +17,8 @@ TEXT_FIELDS = ("title", "summary", "body")
 
 @admin.register(Condition)
 class ConditionAdmin(admin.ModelAdmin):
-    list_display = ["name", "icd10_code"]
-    search_fields = ["name", "icd10_code"]
+    list_display = ["name", "name_es", "icd10_code"]
+    search_fields = ["name", "name_es", "icd10_code"]
     prepopulated_fields = {"slug": ["name"]}
 
 

@@ -10,9 +10,9 @@ from django.utils import timezone
 from .models import Article, Condition, add_months
 
 CONDITIONS = [
-    # name, slug, ICD-10 code
-    ("Milia", "milia", "L72.0"),
-    ("Acne", "acne", "L70.0"),
+    # name, slug, ICD-10 code, name in Spanish
+    ("Milia", "milia", "L72.0", "Milia"),
+    ("Acne", "acne", "L70.0", "Acné"),
 ]
 
 MILIA_VS_ACNE = """\
@@ -339,8 +339,12 @@ def _seed_spanish(dermatologist, reviewed_on) -> int:
 
 def seed(*, stdout) -> None:
     conditions = {}
-    for name, slug, code in CONDITIONS:
-        conditions[slug], _ = Condition.objects.get_or_create(slug=slug, defaults={"name": name, "icd10_code": code})
+    for name, slug, code, name_es in CONDITIONS:
+        conditions[slug], _ = Condition.objects.get_or_create(
+            slug=slug, defaults={"name": name, "icd10_code": code, "name_es": name_es}
+        )
+        if not conditions[slug].name_es:  # a database seeded before Spanish names existed
+            Condition.objects.filter(pk=conditions[slug].pk).update(name_es=name_es)
     dermatologist = get_user_model().objects.get(username="demo-derm")
     today = timezone.localdate()
     reviewed_on = today - dt.timedelta(days=30)

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from simple_history.models import HistoricalRecords
 
 from portal.models import Patient
@@ -35,6 +35,8 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 class Condition(models.Model):
     name = models.CharField(max_length=100, unique=True)
+    # A column per language, as for a step's text: a condition's name is short. Empty: the English name.
+    name_es = models.CharField("name in Spanish", max_length=100, blank=True)
     slug = models.SlugField(max_length=100, unique=True)
     icd10_code = models.CharField("ICD-10 code", max_length=10, blank=True)
 
@@ -43,6 +45,10 @@ class Condition(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def name_in(self, language: str) -> str:
+        """The name patients reading `language` see: its translation if written, else the English name."""
+        return (self.name_es if language == "es" else "") or self.name
 
 
 # Where a patient's own articles come from (/learn/ lists them first). The apps built on education
@@ -71,14 +77,17 @@ class ArticleQuerySet(models.QuerySet):
     def grouped_by_condition(self) -> list[tuple[str, list["Article"]]]:
         """[(condition name, articles)] in name order, articles without a condition last under "Other topics".
 
+        Names are in the active language (`Condition.name_in`).
+
         An article with two conditions appears in both groups. Two queries however many
         articles there are (a plain join on the through table: cheaper than prefetching).
         """
         articles = {article.pk: article for article in self}
         through = Article.conditions.through.objects.filter(article__in=self.values("pk"))
+        spanish = get_language() == "es"
         names: dict[int, list[str]] = {}
-        for article_id, name in through.order_by("condition__name").values_list("article_id", "condition__name"):
-            names.setdefault(article_id, []).append(name)
+        for article_id, name, name_es in through.values_list("article_id", "condition__name", "condition__name_es"):
+            names.setdefault(article_id, []).append((spanish and name_es) or name)
         groups: dict[str, list[Article]] = {}
         for pk, article in articles.items():
             for name in names.get(pk, [None]):

@@ -134,3 +134,17 @@ def test_it_describes_frequencies_and_dates_in_spanish(paciente):
         assert step.frequency_text == "Una noche sí y otra no"
     with translation.override("en"):
         assert step.frequency_text == "Every other evening"
+
+
+def test_it_shows_her_library_with_spanish_condition_headings(paciente_client):
+    page = spanish_page(paciente_client.get("/learn/"))
+    assert ">Acné</h3>" in page and ">Acne</h3>" not in page
+    assert english_left(page) == []
+    article = spanish_page(paciente_client.get("/learn/milia-y-acne/"))
+    assert english_left(article) == []
+
+
+def test_it_keeps_english_condition_headings_for_the_english_patient(client, paciente):
+    client.force_login(Patient.objects.get(user__username="demo-patient").user)
+    page = client.get("/learn/").content.decode()
+    assert ">Acne</h3>" in page
