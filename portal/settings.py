@@ -410,9 +410,9 @@ REMINDER_CLAIM_TIMEOUT_MINUTES = envint("REMINDER_CLAIM_TIMEOUT_MINUTES", 10)
 # /healthz says "stale" when no scheduler pass ran for this long.
 REMINDER_STALE_AFTER_MINUTES = envint("REMINDER_STALE_AFTER_MINUTES", 5)
 REMINDER_BATCH_SIZE = envint("REMINDER_BATCH_SIZE", 500)
-# The reminder worker writes each send's state as it happens (claim, then outcome), so a killed
-# worker costs at most the one message in hand. Waiting for a disk flush on each of those writes
-# would cut the 08:00 peak's pace to about a third, so on PostgreSQL the worker's connection commits
+# The reminder worker writes a claim before every send, so a killed worker costs at most the one
+# message in hand. Waiting for a disk flush on each of those writes costs about a third of the
+# 08:00 peak's pace (bench/bench_reminders.py), so on PostgreSQL the worker's connection commits
 # asynchronously (synchronous_commit=off): a killed worker still loses nothing, since a commit is
 # visible at once; only a crash of the database server itself can roll back its last fraction of a
 # second (at most 3 x wal_writer_delay), and a claim rolled back after its email left would be sent
