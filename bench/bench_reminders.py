@@ -11,9 +11,10 @@ minute (the "08:00 peak": every patient due at once). Then:
 1. plans a day (`plan_reminders`, REMINDER_PLAN_AHEAD_HOURS=22) and times it;
 2. for 1 and then 2 workers: resets the peak to pending and runs that many
    `manage.py run_reminders --once --no-plan` processes at once under
-   `/usr/bin/time -v` (each leases, claims and sends from the Reminder table,
-   recording every send as it completes), reporting sent/s over the workers'
-   wall time and each worker's peak RSS.
+   `/usr/bin/time -v` (each leases a batch from the Reminder table and claims
+   every row before sending it), reporting sent/s over the workers' wall
+   time, each worker's peak RSS and the workers' CPU time a reminder (the
+   figure that holds when other work shares the machine).
 
 Emails go through Django's locmem backend; `BoundedLocmemBackend` below keeps
 only the last few messages so memory measures the worker, not the outbox.

@@ -13,6 +13,7 @@ from django.db import connection
 from reminders import planning, sending
 from reminders.models import Reminder
 from routines import schedule
+from routines.models import StepCheck
 from tests.conftest import make_patient
 from tests.test_reminder_support import make_plan, utc
 
@@ -101,8 +102,6 @@ def test_it_lets_only_one_of_two_racing_claims_win():
 @pytest.mark.django_db(transaction=True)
 def test_it_survives_simultaneous_taps_on_one_step():
     """Eight simultaneous toggles of one step: no error, never two ticks."""
-    from routines.models import StepCheck
-
     if connection.vendor == "sqlite":
         # The shared in-memory test database fails at once instead of waiting
         # for the write lock; a real SQLite file waits (busy timeout), as
