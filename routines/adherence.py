@@ -37,14 +37,14 @@ def prefetch_plans(today: dt.date, days: int = max(WINDOWS)) -> Prefetch:
     """
     since = today - dt.timedelta(days=days + 1)
     checks = StepCheck.objects.filter(local_date__gte=since)
-    # Products too: a procedure's hold asks each step's product whether it pauses.
-    steps = PlanStep.objects.select_related("product").prefetch_related(Prefetch("checks", queryset=checks))
+    steps = PlanStep.objects.prefetch_related(Prefetch("checks", queryset=checks))
     plans = (
         Plan.objects.exclude(status=Plan.Status.PAUSED)
         .filter(start_date__lte=today + dt.timedelta(days=1))
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=since))
-        # Steps with their recent ticks; then, as for any schedule, phases and the patient's procedures (holds).
-        .prefetch_related(Prefetch("steps", queryset=steps), *Plan.schedule_prefetches()[1:])
+        # As for any schedule: steps with products, phases and the patient's procedures (holds); the steps
+        # with their recent ticks.
+        .prefetch_related(*Plan.schedule_prefetches(steps=steps))
     )
     return Prefetch("plans", queryset=plans, to_attr="adherence_plans")
 
@@ -68,7 +68,10 @@ def adherence_by_window(plans, *, today: dt.date, windows: tuple[int, ...] = WIN
     """
     plans = [plan for plan in plans if plan.status != Plan.Status.PAUSED]
     ticked = {
-        (check.step_id, check.local_date) for plan in plans for step in plan.steps.all() for check in step.checks.all()
+        (check.step_id, check.local_date)
+        for plan in plans
+        for step in plan.ordered_steps()
+        for check in step.checks.all()
     }
     timetables = {plan.pk: plan.timetable() for plan in plans}
     done, due = dict.fromkeys(windows, 0), dict.fromkeys(windows, 0)

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, models, transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -66,8 +66,10 @@ class FrequencyFields(models.Model):
             raise ValidationError(errors)
 
 
-# Where `PlanStep.phases_prefetch` puts a step's phases, and `Procedure.holds_prefetch` a patient's
-# procedures: plain lists (Prefetch `to_attr`), so a reader can tell whether they were prefetched.
+# Where `Plan.steps_prefetch` puts a plan's steps, `PlanStep.phases_prefetch` a step's phases and
+# `Procedure.holds_prefetch` a patient's procedures: plain lists (Prefetch `to_attr`), so a reader
+# can tell whether they were prefetched.
+STEP_LIST = "step_list"
 PHASE_LIST = "phase_list"
 PROCEDURE_LIST = "procedure_list"
 
@@ -110,13 +112,14 @@ class StepFields(FrequencyFields):
     def phase_values(self) -> tuple[schedule.Phase, ...]:
         """The ramp-up phases as plain values, in order.
 
-        In loops, prefetch them with `PlanStep.phases_prefetch("steps__")` (as `Plan.schedule_prefetches`
-        does); otherwise `phases` is read (or its prefetch cache).
+        In loops, prefetch them with `PlanStep.phases_prefetch` (as `Plan.schedule_prefetches`
+        does): that gives an unordered list, put in order here. Otherwise `phases` is read (or its cache).
         """
         if self.pk is None:
             return ()
         listed = getattr(self, PHASE_LIST, None)
-        return tuple(phase.as_value() for phase in (self.phases.all() if listed is None else listed))
+        phases = self.phases.all() if listed is None else sorted(listed, key=lambda phase: (phase.order, phase.pk))
+        return tuple(phase.as_value() for phase in phases)
 
     @property
     def frequency_text(self) -> str:
@@ -198,8 +201,10 @@ class PlanQuerySet(models.QuerySet):
 
     def active_between(self, first: dt.date, last: dt.date | None):
         """Active plans running on at least one local date from `first` to `last` (None: no end)."""
-        plans = self.filter(status=Plan.Status.ACTIVE).filter(Q(end_date__isnull=True) | Q(end_date__gte=first))
-        return plans if last is None else plans.filter(start_date__lte=last)
+        still_running = Q(end_date__isnull=True) | Q(end_date__gte=first)
+        if last is None:
+            return self.filter(still_running, status=Plan.Status.ACTIVE)
+        return self.filter(still_running, status=Plan.Status.ACTIVE, start_date__lte=last)
 
     def with_steps(self, steps: "models.QuerySet | None" = None):
         """Prefetch steps (from `steps`, default all), their products and ramp-up phases: three queries however many.
@@ -208,7 +213,8 @@ class PlanQuerySet(models.QuerySet):
         `steps_due_on` looks for holds only when there can be some.
         """
         has_procedures = Exists(Procedure.objects.filter(patient_id=OuterRef("patient_id")))
-        return self.prefetch_related(*Plan.schedule_prefetches(steps=steps)[:2]).annotate(has_procedures=has_procedures)
+        prefetches = Plan.steps_prefetch(steps=steps), PlanStep.phases_prefetch(f"{STEP_LIST}__")
+        return self.prefetch_related(*prefetches).annotate(has_procedures=has_procedures)
 
     def with_schedule(self):
         """Prefetch steps, products, phases and the patients' procedures: `steps_due_on` then runs without queries.
@@ -219,20 +225,21 @@ class PlanQuerySet(models.QuerySet):
         return self.prefetch_related(*Plan.schedule_prefetches())
 
     def with_check_in_on(self, day: dt.date):
-        """Annotate `feeling`: the patient's skin check-in answer for local date `day` (None if none)."""
-        # One answer a day (a unique constraint): at most one row.
-        answer = SkinCheckIn.objects.filter(patient_id=OuterRef("patient_id"), local_date=day).values("feeling")
-        return self.annotate(feeling=Subquery(answer))
+        """Annotate `feeling`: the patient's skin check-in answer for local date `day` (None if none).
+
+        A left join, not a subquery: one answer a day (a unique constraint), so no plan repeats.
+        """
+        answer = FilteredRelation("patient__skin_check_ins", condition=Q(patient__skin_check_ins__local_date=day))
+        return self.annotate(check_in=answer, feeling=F("check_in__feeling"))
 
     def current_for(self, patient: Patient, day: dt.date, *, steps: "models.QuerySet | None" = None) -> "Plan | None":
         """The plan the patient follows on local date `day`, or None: of the active plans running
-        then, the latest started (then the newest, as `Plan.followed` picks).
+        then, the one `Plan.followed` picks (the latest started).
 
         It comes `with_steps(steps)`, so `steps_due_on` and `timetable` need at most one
         more query, for the patient's procedures if they have any.
         """
-        plans = self.filter(patient=patient).active_on(day).with_steps(steps)
-        return plans.order_by("-start_date", "-pk").first()
+        return Plan.followed(self.filter(patient=patient).active_on(day).with_steps(steps).order_by())
 
     def upcoming_for(self, patient: Patient, day: dt.date) -> "Plan | None":
         """The next active plan starting after `day`, or None."""
@@ -282,21 +289,24 @@ class Plan(models.Model):
     def schedule_prefetches(prefix: str = "", *, steps: "models.QuerySet | None" = None) -> list:
         """Prefetch lookups that make `steps_due_on` query-free for a whole batch of plans.
 
-        Steps (with products), their ramp-up phases (as `PHASE_LIST`), and the
-        patient's procedures (holds, as `PROCEDURE_LIST`). `prefix` reaches plans through a
-        relation, e.g. `Reminder.objects.prefetch_related(*Plan.schedule_prefetches("plan__"))`.
+        Steps (from `steps`, default all; with products, as `STEP_LIST`), their ramp-up phases
+        (as `PHASE_LIST`), and the patient's procedures (holds, as `PROCEDURE_LIST`). `prefix` reaches
+        plans through a relation, e.g. `Reminder.objects.prefetch_related(*Plan.schedule_prefetches("plan__"))`.
         """
         return [
             Plan.steps_prefetch(prefix, steps=steps),
-            PlanStep.phases_prefetch(f"{prefix}steps__"),
+            PlanStep.phases_prefetch(f"{prefix}{STEP_LIST}__"),
             Procedure.holds_prefetch(f"{prefix}patient__"),
         ]
 
     @staticmethod
     def steps_prefetch(prefix: str = "", *, steps: "models.QuerySet | None" = None) -> models.Prefetch:
-        """Prefetch plans' steps (from `steps`, default all) with their products."""
+        """Prefetch plans' steps (from `steps`, default all) with products into `STEP_LIST`, unordered.
+
+        `ordered_steps()` reads them, in order.
+        """
         steps = PlanStep.objects.all() if steps is None else steps
-        return models.Prefetch(f"{prefix}steps", queryset=steps.select_related("product"))
+        return models.Prefetch(f"{prefix}steps", queryset=steps.select_related("product").order_by(), to_attr=STEP_LIST)
 
     def conflict_error(self, items: list[conflicts.Item]) -> str:
         """The admin's message if these steps would break a conflict rule in this plan's window, else ""."""
@@ -378,8 +388,9 @@ class Plan(models.Model):
         `with_schedule()`: those prefetched (`Procedure.holds_prefetch`). Else read now.
         """
         if hasattr(self, "has_procedures"):
-            booked = Procedure.objects.filter(patient_id=self.patient_id).select_related("type")
-            return list(booked) if self.has_procedures else []
+            if not self.has_procedures:
+                return []
+            return list(Procedure.objects.filter(patient_id=self.patient_id).select_related("type"))
         listed = getattr(self.patient, PROCEDURE_LIST, None)
         return list(self.patient.procedures.select_related("type")) if listed is None else listed
 
@@ -395,8 +406,9 @@ class Plan(models.Model):
         return [{"date": d, "due": timetable.due_on(d) if self.is_running_on(d) else nothing} for d in dates]
 
     def ordered_steps(self) -> list:
-        """The plan's steps in the dermatologist's order (then as entered); uses prefetched steps."""
-        return sorted(self.steps.all(), key=lambda step: (step.order, step.pk))
+        """The plan's steps in the dermatologist's order (then as entered): those prefetched if so, else read now."""
+        listed = getattr(self, STEP_LIST, None)
+        return sorted(self.steps.all() if listed is None else listed, key=lambda step: (step.order, step.pk))
 
     def steps_by_slot(self) -> dict:
         """{slot: [PlanStep]} of every step, due or not (prefetch-friendly)."""
@@ -412,13 +424,18 @@ class Plan(models.Model):
 
 class PlanStepQuerySet(models.QuerySet):
     def with_marks(self, day: dt.date):
-        """Annotate `done` (ticked on local date `day`) and `acknowledged` (caution acknowledged
-        for the plan's current version): what the today page shows on each step."""
+        """Annotate what the today page shows on each step: `tick_id`, its tick on local date `day`,
+        and `acknowledgement_id`, its caution's acknowledgement for the plan's current version (None if not).
+
+        Left joins, not subqueries: each matches at most one row (the unique constraints on
+        StepCheck's step and date, CautionAcknowledgement's step and plan version), so no step repeats.
+        """
+        current = Q(acknowledgements__plan_version=F("plan__version"))
         return self.annotate(
-            done=Exists(StepCheck.objects.filter(step=OuterRef("pk"), local_date=day)),
-            acknowledged=Exists(
-                CautionAcknowledgement.objects.filter(step=OuterRef("pk"), plan_version=OuterRef("plan__version"))
-            ),
+            tick=FilteredRelation("checks", condition=Q(checks__local_date=day)),
+            current_acknowledgement=FilteredRelation("acknowledgements", condition=current),
+            tick_id=F("tick__id"),
+            acknowledgement_id=F("current_acknowledgement__id"),
         )
 
 
@@ -438,8 +455,8 @@ class PlanStep(StepFields):
 
     @staticmethod
     def phases_prefetch(prefix: str = "") -> models.Prefetch:
-        """Prefetch steps' ramp-up phases, in order, into `PHASE_LIST`."""
-        return models.Prefetch(f"{prefix}phases", queryset=PlanPhase.objects.all(), to_attr=PHASE_LIST)
+        """Prefetch steps' ramp-up phases into `PHASE_LIST`, unordered (`phase_values` orders them)."""
+        return models.Prefetch(f"{prefix}phases", queryset=PlanPhase.objects.order_by(), to_attr=PHASE_LIST)
 
     def progress_on(self, day: dt.date) -> str:
         """Where this step's ramp-up stands on `day` ("Week 3 of 4: …"), or ""."""

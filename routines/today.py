@@ -83,18 +83,12 @@ class Today:
     plan: Plan | None
     upcoming: Plan | None = None
     slots: tuple[Slot, ...] = ()  # of DueStep rows
+    due_count: int = 0
+    done_count: int = 0
     paused: tuple[Pause, ...] = ()
     coming: tuple[ComingPause, ...] = ()
     feeling: str = ""  # today's skin check-in (a SkinCheckIn.Feeling value), or ""
     week: tuple[Glance, ...] = ()
-
-    @property
-    def due_count(self) -> int:
-        return sum(len(slot.rows) for slot in self.slots)
-
-    @property
-    def done_count(self) -> int:
-        return sum(row.done for slot in self.slots for row in slot.rows)
 
     @property
     def feeling_label(self) -> str:
@@ -110,9 +104,9 @@ def today_for(*, patient: Patient, day: dt.date) -> Today:
     """What the patient's today page shows on their local date `day`.
 
     Without a running plan, only `upcoming` is looked up. Otherwise the plan
-    comes with the day's check-in, its steps marked done and acknowledged
-    (`PlanStep.with_marks`) and their phases, and one `timetable` answers today
-    and the week.
+    comes with the day's check-in (`Plan.with_check_in_on`), its steps with their
+    ticks and acknowledgements (`PlanStep.with_marks`) and their phases, and one
+    `timetable` answers today and the week.
     """
     plans = Plan.objects.with_check_in_on(day)
     plan = plans.current_for(patient, day, steps=PlanStep.objects.with_marks(day))
@@ -129,18 +123,23 @@ def today_for(*, patient: Patient, day: dt.date) -> Today:
             coming.setdefault(hold, []).append(step.title)
 
     def due_step(step: PlanStep) -> DueStep:
-        needs_ack = bool(step.caution) and not step.acknowledged
-        return DueStep(step=step, done=step.done, needs_ack=needs_ack, progress=step.progress_on(day))
+        needs_ack = bool(step.caution) and step.acknowledgement_id is None
+        done = step.tick_id is not None
+        return DueStep(step=step, done=done, needs_ack=needs_ack, progress=step.progress_on(day))
 
     week = []
     for n in range(1, WEEK_DAYS + 1):
         later = day + dt.timedelta(n)
         titles = _slots(timetable.due_on(later), lambda step: step.title)
         week.append(Glance(day=later, slots=tuple((slot.label, ", ".join(slot.rows)) for slot in titles)))
+    slots = _slots(timetable.due_on(day), due_step)
+    rows = [row for slot in slots for row in slot.rows]
     return Today(
         day=day,
         plan=plan,
-        slots=_slots(timetable.due_on(day), due_step),
+        slots=slots,
+        due_count=len(rows),
+        done_count=sum(row.done for row in rows),
         paused=tuple(Pause(reason, restart_on, tuple(titles)) for (reason, restart_on), titles in paused.items()),
         coming=tuple(ComingPause(hold, tuple(titles)) for hold, titles in coming.items()),
         feeling=plan.feeling or "",
