@@ -112,8 +112,35 @@ def today_for(*, patient: Patient, day: dt.date) -> Today:
     plan = plans.current_for(patient, day, steps=PlanStep.objects.with_marks(day))
     if plan is None:
         return Today(day=day, plan=None, upcoming=Plan.objects.upcoming_for(patient, day))
-
     timetable = plan.timetable()
+    slots = _slots(timetable.due_on(day), lambda step: _due_step(step, day))
+    rows = [row for slot in slots for row in slot.rows]
+    paused, coming = _pauses(timetable, day)
+    return Today(
+        day=day,
+        plan=plan,
+        slots=slots,
+        due_count=len(rows),
+        done_count=sum(row.done for row in rows),
+        paused=paused,
+        coming=coming,
+        feeling=plan.feeling or "",
+        week=_week(timetable, day),
+    )
+
+
+def _due_step(step: PlanStep, day: dt.date) -> DueStep:
+    """A step loaded `with_marks(day)`, as the today page shows it."""
+    return DueStep(
+        step=step,
+        done=step.tick_id is not None,
+        needs_ack=bool(step.caution) and step.acknowledgement_id is None,
+        progress=step.progress_on(day),
+    )
+
+
+def _pauses(timetable: schedule.Timetable, day: dt.date) -> tuple[tuple[Pause, ...], tuple[ComingPause, ...]]:
+    """(pauses today, pauses starting within the week): steps paused for the same procedure go together."""
     paused, coming = {}, {}
     for step, holds in timetable.holds_from(day).items():
         hold = holds[0]
@@ -121,30 +148,20 @@ def today_for(*, patient: Patient, day: dt.date) -> Today:
             paused.setdefault((hold.reason(day), hold.resume_on), []).append(step.title)
         elif hold.first <= day + dt.timedelta(WEEK_DAYS):
             coming.setdefault(hold, []).append(step.title)
-
-    def due_step(step: PlanStep) -> DueStep:
-        needs_ack = bool(step.caution) and step.acknowledgement_id is None
-        done = step.tick_id is not None
-        return DueStep(step=step, done=done, needs_ack=needs_ack, progress=step.progress_on(day))
-
-    week = []
-    for n in range(1, WEEK_DAYS + 1):
-        later = day + dt.timedelta(n)
-        titles = _slots(timetable.due_on(later), lambda step: step.title)
-        week.append(Glance(day=later, slots=tuple((slot.label, ", ".join(slot.rows)) for slot in titles)))
-    slots = _slots(timetable.due_on(day), due_step)
-    rows = [row for slot in slots for row in slot.rows]
-    return Today(
-        day=day,
-        plan=plan,
-        slots=slots,
-        due_count=len(rows),
-        done_count=sum(row.done for row in rows),
-        paused=tuple(Pause(reason, restart_on, tuple(titles)) for (reason, restart_on), titles in paused.items()),
-        coming=tuple(ComingPause(hold, tuple(titles)) for hold, titles in coming.items()),
-        feeling=plan.feeling or "",
-        week=tuple(week),
+    return (
+        tuple(Pause(reason, restart_on, tuple(titles)) for (reason, restart_on), titles in paused.items()),
+        tuple(ComingPause(hold, tuple(titles)) for hold, titles in coming.items()),
     )
+
+
+def _week(timetable: schedule.Timetable, day: dt.date) -> tuple[Glance, ...]:
+    """The seven days after `day`, each with the titles due in each slot."""
+    week = []
+    for later in (day + dt.timedelta(n) for n in range(1, WEEK_DAYS + 1)):
+        due = timetable.due_on(later)
+        titles = tuple((label, ", ".join(step.title for step in due[slot])) for slot, label in schedule.SLOT_CHOICES)
+        week.append(Glance(day=later, slots=tuple((label, names) for label, names in titles if names)))
+    return tuple(week)
 
 
 @dataclass(frozen=True)
