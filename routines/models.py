@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import Exists, F, FilteredRelation, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from portal.models import Patient
@@ -704,11 +705,11 @@ class SkinCheckIn(models.Model):
     """How the patient said their skin felt on a local date (one answer a day; a new tap replaces it)."""
 
     class Feeling(models.TextChoices):
-        FINE = "fine", "Fine"
-        DRY = "dry", "Dry"
-        STINGING = "stinging", "Stinging"
-        PEELING = "peeling", "Peeling"
-        RED_AND_SORE = "red_sore", "Red and sore"
+        FINE = "fine", _("Fine")
+        DRY = "dry", _("Dry")
+        STINGING = "stinging", _("Stinging")
+        PEELING = "peeling", _("Peeling")
+        RED_AND_SORE = "red_sore", _("Red and sore")
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="skin_check_ins")
     local_date = models.DateField()

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from education.models import Article
 from portal import handouts
+from portal.language import language_of
 from portal.models import AccessLog, Patient
 from portal.redirects import safe_next
 
@@ -70,7 +71,14 @@ def plan_detail(request):
         return render(request, "routines/no_plan.html", {"patient": patient})
     what = f"Plan: {sheet.plan.name} v{sheet.plan.version}"
     AccessLog.objects.record(request, patient=patient, action=AccessLog.VIEW, what=what)
-    return render(request, "routines/plan.html", {"patient": patient, "sheet": sheet, "plan": sheet.plan})
+    context = {"patient": patient, "sheet": sheet, "plan": sheet.plan, "articles": _articles_for(sheet.plan, patient)}
+    return render(request, "routines/plan.html", context)
+
+
+def _articles_for(plan: Plan, patient: Patient) -> list:
+    """The plan's articles, each in the patient's language where a published version exists."""
+    language = language_of(patient)
+    return [article.version_in(language) for article in plan.articles.all()]
 
 
 def _back_to_step(request, step: PlanStep):
@@ -145,7 +153,7 @@ def handout_context(sheet: Sheet, *, patient: Patient) -> dict:
         "slots": sheet.slots,
         "grid_days": grid_days,
         "grid_rows": sheet.tick_rows(grid_days),
-        "articles": sheet.plan.articles.all(),
+        "articles": _articles_for(sheet.plan, patient),
     }
 
 

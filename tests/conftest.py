@@ -93,6 +93,16 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _english_until_asked():
+    """Each test starts in English: a request for a Spanish patient leaves Spanish active in the thread."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 # Browser tests drive Debian's Chromium (no browser download is possible here).
 CHROMIUM_ARGS = [
     "--no-sandbox",

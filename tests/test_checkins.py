@@ -69,7 +69,7 @@ def test_it_offers_the_check_in_on_the_today_page(alice_client, alice):
     html = alice_client.get("/").content.decode()
     assert "How does your skin feel today?" in html
     for value, label in F.choices:
-        assert f'value="{value}"' in html and label in html
+        assert f'value="{value}"' in html and str(label) in html
     assert 'action="/skin/"' in html and 'name="feeling"' in html
 
 

@@ -148,3 +148,34 @@ def test_it_keeps_english_condition_headings_for_the_english_patient(client, pac
     client.force_login(Patient.objects.get(user__username="demo-patient").user)
     page = client.get("/learn/").content.decode()
     assert ">Acne</h3>" in page
+
+
+@pytest.mark.parametrize("path", ["/", "/plan/", "/plan/print/"])
+def test_it_shows_her_routine_pages_with_spanish_interface_text(paciente_client, path):
+    page = spanish_page(paciente_client.get(path))
+    # Step instructions are the clinic's own text (per-language step text is still to come);
+    # everything the interface says around them is Spanish.
+    content = content_text()
+    interface_left = [line for line in english_left(page) if line.lower() not in content]
+    assert interface_left == []
+
+
+def test_it_shows_her_today_page_with_a_spanish_date_and_slots(paciente_client, paciente):
+    from django.utils import translation
+    from django.utils.formats import date_format
+
+    page = spanish_page(paciente_client.get("/"))
+    with translation.override("es"):
+        assert date_format(paciente.local_today(), "l, j \\d\\e F") in page
+    assert ">Mañana<" in page and ">Noche<" in page
+
+
+def content_text() -> set[str]:
+    """The demo's English step text, product and plan names: the clinic's content, not interface text."""
+    from routines.models import PlanStep, Product
+
+    text = set()
+    for step in PlanStep.objects.select_related("plan"):
+        text.update(t.lower() for t in (step.instructions, step.caution, step.area, step.plan.name) if t)
+    text.update(name.lower() for name in Product.objects.values_list("name", flat=True))
+    return text
