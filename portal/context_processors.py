@@ -9,7 +9,6 @@ PAGE_URLS = {
     "learn": "education:article-list",
     "reminders": "reminders:settings",
     "logout": "logout",
-    "skin_check_in": "routines:skin-check-in",
 }
 
 

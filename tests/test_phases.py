@@ -13,7 +13,8 @@ from reminders.models import Reminder
 from routines import schedule
 from routines.models import Plan, PlanPhase, PlanStep, Product, TemplatePhase
 from routines.services import assign_routine
-from tests.test_routines_support import NOON_UTC, TODAY, make_plan, milia_template, step_form_values
+from tests.admin_forms import phase_post
+from tests.test_routines_support import NOON_UTC, TODAY, make_plan, milia_template
 
 P = schedule.Phase
 RETINOL_RAMP = (
@@ -225,35 +226,13 @@ def test_it_uses_as_many_queries_for_a_ramping_plan_as_for_a_plain_one(client, a
 # --- The admin -------------------------------------------------------------------
 
 
-def _phase_post(step, phases):
-    data = {
-        **step_form_values(step),
-        "phases-TOTAL_FORMS": len(phases),
-        "phases-INITIAL_FORMS": 0,
-        "phases-MIN_NUM_FORMS": 0,
-        "phases-MAX_NUM_FORMS": 1000,
-    }
-    for i, phase in enumerate(phases):
-        data.update(
-            {
-                f"phases-{i}-order": i + 1,
-                f"phases-{i}-frequency": phase.frequency,
-                f"phases-{i}-interval_days": phase.interval_days,
-                f"phases-{i}-offset_days": phase.offset_days,
-                f"phases-{i}-weekdays": list(phase.weekdays),
-                f"phases-{i}-days": phase.days or "",
-            }
-        )
-    return data
-
-
 def test_it_edits_phases_on_the_steps_page_and_bumps_the_plan_version(derm_client, alice, frozen):
     plan = make_plan(alice, steps=2)
     step = plan.steps.get(slot=schedule.EVENING)
     page = derm_client.get(f"/admin/routines/plan/{plan.pk}/change/").content.decode()
     assert "Add ramp-up phases" in page and f"/admin/routines/planstep/{step.pk}/change/" in page
     url = f"/admin/routines/planstep/{step.pk}/change/"
-    response = derm_client.post(url, _phase_post(step, RETINOL_RAMP))
+    response = derm_client.post(url, phase_post(step, RETINOL_RAMP))
     assert response.status_code == 302 and response.url == f"/admin/routines/plan/{plan.pk}/change/"
     assert step.phase_values() == RETINOL_RAMP
     plan.refresh_from_db()
@@ -274,7 +253,7 @@ def test_it_edits_phases_on_the_steps_page_and_bumps_the_plan_version(derm_clien
 def test_it_refuses_phases_that_make_no_ramp(derm_client, alice, phases, frozen):
     plan = make_plan(alice, steps=2)
     step = plan.steps.get(slot=schedule.EVENING)
-    response = derm_client.post(f"/admin/routines/planstep/{step.pk}/change/", _phase_post(step, phases))
+    response = derm_client.post(f"/admin/routines/planstep/{step.pk}/change/", phase_post(step, phases))
     assert response.status_code == 200
     assert b"errorlist" in response.content
     assert not step.phases.exists()
@@ -286,5 +265,5 @@ def test_it_keeps_front_desk_out_of_phase_edits(desk_client, alice, frozen):
     step = plan.steps.get(slot=schedule.EVENING)
     url = f"/admin/routines/planstep/{step.pk}/change/"
     assert desk_client.get(url).status_code == 200  # may look
-    assert desk_client.post(url, _phase_post(step, RETINOL_RAMP)).status_code == 403
+    assert desk_client.post(url, phase_post(step, RETINOL_RAMP)).status_code == 403
     assert not step.phases.exists()
