@@ -295,6 +295,8 @@ def build(sizes: dict, *, today: dt.date) -> None:
                 )
 
     bulk(StepCheck, ticks(), label="ticks", total=per_step * len(steps))
+    say("last check-in dates")
+    StepCheck.objects.record_last_check_ins(Patient.objects.all())
 
     say("skin check-ins, flags, procedures, acknowledgements, invitations")
     per_patient = max(1, sizes["check_ins"] // P)

@@ -6,9 +6,11 @@ import zoneinfo
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.models import HistoricalRecords
@@ -72,11 +74,22 @@ class Patient(models.Model):
         blank=True,
         help_text=gettext_lazy("Reminders resume on this date. Empty means paused until turned back on."),
     )
+    # What the portal sends: step reminders (at the times above), a weekly digest (day and time local), both or none.
+    step_reminders = models.BooleanField(default=True)
+    weekly_digest = models.BooleanField(default=True)
+    digest_weekday = models.PositiveSmallIntegerField(
+        choices=list(WEEKDAYS.items()), default=6, validators=[MaxValueValidator(6)]
+    )
+    digest_time = models.TimeField(default=dt.time(10, 0))
     calendar_token = models.CharField(max_length=64, unique=True, default=new_calendar_token)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The local date of the patient's latest tick, kept by `StepCheck.objects.toggle` so staff lists sort
+    # and filter on it without reading every tick.
+    last_check_in_on = models.DateField(null=True, blank=True, db_index=True, editable=False)
 
-    # Every save keeps a full copy with who and when; the calendar token is a secret, so no copy keeps it.
-    history = HistoricalRecords(excluded_fields=["calendar_token"])
+    # Every save keeps a full copy with who and when; the calendar token is a secret, so no copy keeps it,
+    # and the last check-in date is activity, not a change to the record.
+    history = HistoricalRecords(excluded_fields=["calendar_token", "last_check_in_on"])
 
     class Meta:
         ordering = ["user__last_name", "user__first_name"]

@@ -9,7 +9,7 @@ due does not count.
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Max, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Prefetch, Q
 
 from .models import Plan, PlanStep, StepCheck
 
@@ -87,11 +87,3 @@ def adherence_by_window(plans, *, today: dt.date, windows: tuple[int, ...] = WIN
                     due[days] += len(steps)
                     done[days] += ticked_today
     return {days: Adherence(done=done[days], due=due[days]) for days in windows}
-
-
-def last_check_in_subquery():
-    """Annotation value for a Patient queryset: the local date of their latest tick."""
-    # The patient's ticks through their plans and steps (an index each) and the greatest date: never
-    # "the newest tick anyone made, until one is this patient's", which a date index would invite.
-    ticks = StepCheck.objects.filter(step__plan__patient=OuterRef("pk")).order_by()
-    return Subquery(ticks.values("step__plan__patient").annotate(latest=Max("local_date")).values("latest"))

@@ -53,6 +53,7 @@ class ProductAdmin(admin.ModelAdmin):
     list_display = ["name", "brand", "category", "spf"]
     list_filter = ["category"]
     search_fields = ["name", "brand", "key_ingredients"]
+    autocomplete_fields = ["default_article"]
 
 
 @admin.register(ConflictRule)
@@ -155,7 +156,7 @@ class StepInline(admin.StackedInline):
     fields = [*STEP_FIELDS, "ramp_up"]
     readonly_fields = ["ramp_up"]
     extra = 0
-    autocomplete_fields = ["product"]
+    autocomplete_fields = ["product", "article"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("phases")
@@ -374,7 +375,7 @@ class StepAdmin(admin.ModelAdmin):
     """Reached from the template or plan page ("Ramp-up" link), not from the admin index."""
 
     form = StepForm
-    autocomplete_fields = ["product"]
+    autocomplete_fields = ["product", "article"]
     parent_field = ""  # "template" or "plan"
 
     def get_fields(self, request, obj=None):
@@ -448,15 +449,12 @@ class NotCheckedInFilter(admin.SimpleListFilter):
         if self.value() != "stale3":
             return queryset
         now = timezone.now()
-        running, recent = Q(pk__in=[]), Q(pk__in=[])
+        stale = Q(pk__in=[])
         for zone in Patient.objects.values_list("time_zone", flat=True).distinct().order_by():
             today = Patient(time_zone=zone).local_today(now)
-            running |= Q(time_zone=zone, pk__in=Plan.objects.active_on(today).values("patient_id"))
-            recent |= Q(step__plan__patient__time_zone=zone, local_date__gt=today - dt.timedelta(days=3))
-        # One anti-join with the last three days of ticks (the local_date index), not each
-        # patient's latest tick looked up one by one.
-        ticked = StepCheck.objects.filter(recent, step__plan__patient=OuterRef("pk"))
-        return queryset.filter(running).exclude(Exists(ticked))
+            quiet = Q(last_check_in_on__isnull=True) | Q(last_check_in_on__lte=today - dt.timedelta(days=3))
+            stale |= Q(time_zone=zone, pk__in=Plan.objects.active_on(today).values("patient_id")) & quiet
+        return queryset.filter(stale)
 
 
 class SkinFlagFilter(admin.SimpleListFilter):
@@ -503,13 +501,12 @@ class PatientAdmin(BasePatientAdmin):
         css = {"all": ["css/routines.css"]}  # the skin-flag badge
 
     def get_queryset(self, request):
-        # One subquery for the last check-in and five prefetch queries (plans, steps,
+        # Five prefetch queries (plans, steps,
         # ticks, phases, procedures) for the whole page's adherence, however many
         # patients are listed.
         return (
             super()
             .get_queryset(request)
-            .annotate(last_check_in_date=adherence.last_check_in_subquery())
             .annotate(skin_flagged=Exists(IrritationFlag.objects.open().filter(patient=OuterRef("pk"))))
             .prefetch_related(adherence.prefetch_plans(timezone.localdate()))
         )
@@ -584,9 +581,9 @@ class PatientAdmin(BasePatientAdmin):
     def adherence_30_days(self, patient):
         return self._adherence(patient, 30)
 
-    @admin.display(description="Last check-in", ordering="last_check_in_date")
+    @admin.display(description="Last check-in", ordering="last_check_in_on")
     def last_check_in(self, patient):
-        return getattr(patient, "last_check_in_date", None) or "Never"
+        return patient.last_check_in_on or "Never"
 
     @admin.display(description="Plans and handouts")
     def plans_and_handouts(self, patient):

@@ -296,3 +296,4 @@ def _tick_some_past_days(plan: Plan, today: dt.date) -> None:
                     continue  # a skipped evening
                 checks.append(StepCheck(step=step, local_date=day))
     StepCheck.objects.bulk_create(checks)
+    StepCheck.objects.record_last_check_ins(Patient.objects.filter(pk=plan.patient_id))

@@ -18,6 +18,10 @@ STEP_FIELDS = [
     "wait_minutes",
     "caution",
     "area",
+    "instructions_es",
+    "caution_es",
+    "area_es",
+    "article",
 ]
 PHASE_FIELDS = ["order", "frequency", "interval_days", "offset_days", "weekdays", "days"]
 

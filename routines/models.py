@@ -31,6 +31,15 @@ class Product(models.Model):
     key_ingredients = models.CharField(max_length=300, blank=True, help_text="Comma-separated, e.g. glycolic acid")
     spf = models.PositiveSmallIntegerField("SPF", null=True, blank=True, validators=[MaxValueValidator(100)])
     notes = models.TextField(blank=True)
+    notes_es = models.TextField("notes in Spanish", blank=True)
+    default_article = models.ForeignKey(
+        "education.Article",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Explains this product; a step using it links this article unless the step names its own.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -90,6 +99,18 @@ class StepFields(FrequencyFields):
     )
     caution = models.CharField(max_length=300, blank=True)
     area = models.CharField(max_length=60, blank=True, default="face")
+    # Spanish wording of the three texts above; empty means the patient reads the English.
+    instructions_es = models.CharField("what to do, in Spanish", max_length=300, blank=True)
+    caution_es = models.CharField("caution, in Spanish", max_length=300, blank=True)
+    area_es = models.CharField("area, in Spanish", max_length=60, blank=True)
+    article = models.ForeignKey(
+        "education.Article",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The article that explains this step (the patient's “Why?” link). Empty: the product's article.",
+    )
 
     class Meta:
         abstract = True
@@ -105,6 +126,20 @@ class StepFields(FrequencyFields):
     @property
     def parent(self) -> "RoutineTemplate | Plan":
         raise NotImplementedError
+
+    def text_in(self, field: str, language: str) -> str:
+        """`instructions`, `caution` or `area` in `language`: the Spanish wording if there is one, else the English."""
+        if language == "es":
+            return getattr(self, f"{field}_es") or getattr(self, field)
+        return getattr(self, field)
+
+    def missing_spanish(self) -> list[str]:
+        """Names of this step's texts that have English wording but no Spanish (for the admin's warning)."""
+        return [
+            field
+            for field in ("instructions", "caution", "area")
+            if getattr(self, field) and not getattr(self, f"{field}_es")
+        ]
 
     def siblings(self):
         """The other steps of the same template or plan, with products and phases."""
@@ -160,6 +195,7 @@ class PhaseFields(FrequencyFields):
 
 class RoutineTemplate(models.Model):
     name = models.CharField(max_length=120, unique=True)
+    name_es = models.CharField("name in Spanish", max_length=120, blank=True)
     description = models.TextField(blank=True)
     articles = models.ManyToManyField("education.Article", blank=True, related_name="routine_templates")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
@@ -260,11 +296,13 @@ class Plan(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="plans")
     template = models.ForeignKey(RoutineTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     name = models.CharField(max_length=120)
+    name_es = models.CharField("name in Spanish", max_length=120, blank=True)
     start_date = models.DateField(default=timezone.localdate)
     end_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE, db_index=True)
     assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     note = models.TextField("note to the patient", blank=True)
+    note_es = models.TextField("note to the patient, in Spanish", blank=True)
     articles = models.ManyToManyField("education.Article", blank=True, related_name="plans")
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -539,6 +577,7 @@ class ProcedureType(models.Model):
     retinoids and exfoliating acids 7 days before and restarts them 3 days after."""
 
     name = models.CharField(max_length=120, unique=True, help_text="As the patient reads it: “chemical peel”.")
+    name_es = models.CharField("name in Spanish", max_length=120, blank=True, help_text="“peeling químico”.")
     stops_categories = models.CharField(
         "pauses products of these categories", max_length=200, blank=True, help_text="Comma-separated category codes."
     )
@@ -633,14 +672,24 @@ class StepCheckQuerySet(models.QuerySet):
         """
         with transaction.atomic():
             deleted, _ = self.filter(step=step, local_date=day).delete()
-            if deleted:
-                return False
-            try:
-                with transaction.atomic():
-                    self.create(step=step, local_date=day)
-            except IntegrityError:
-                pass  # a simultaneous tap ticked it a moment ago
-            return True
+            if not deleted:
+                try:
+                    with transaction.atomic():
+                        self.create(step=step, local_date=day)
+                except IntegrityError:
+                    pass  # a simultaneous tap ticked it a moment ago
+            self.record_last_check_ins(Patient.objects.filter(plans=step.plan_id))
+            return not deleted
+
+    def record_last_check_ins(self, patients: models.QuerySet) -> int:
+        """Store each of `patients`' latest tick date in `Patient.last_check_in_on` (None if they never ticked).
+
+        `toggle` calls it with every tick; code that writes ticks in bulk (demo data, benchmarks)
+        calls it once afterwards. Staff lists then sort and filter by a plain indexed column.
+        """
+        ticks = self.model.objects.filter(step__plan__patient=OuterRef("pk")).order_by()
+        latest = ticks.values("step__plan__patient").annotate(latest=models.Max("local_date")).values("latest")
+        return patients.update(last_check_in_on=models.Subquery(latest))
 
 
 class StepCheck(models.Model):

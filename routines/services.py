@@ -12,8 +12,8 @@ from portal.models import Patient
 from .forms import PHASE_FIELDS, STEP_FIELDS
 from .models import Plan, PlanPhase, PlanStep, RoutineTemplate
 
-# What a template step hands on to its plan copy (the product by id, to skip a query each).
-COPIED_FIELDS = ["product_id" if name == "product" else name for name in STEP_FIELDS]
+# What a template step hands on to its plan copy (the product and article by id, to skip a query each).
+COPIED_FIELDS = [f"{name}_id" if name in ("product", "article") else name for name in STEP_FIELDS]
 
 
 @transaction.atomic
@@ -50,6 +50,7 @@ def assign_routine(
         patient=patient,
         template=template,
         name=template.name,
+        name_es=template.name_es,
         start_date=start_date,
         end_date=end_date,
         note=note,

@@ -6,7 +6,7 @@ from routines.forms import STEP_FIELDS
 def step_form_values(step) -> dict:
     """A step's fields as the admin's step form posts them (weekdays left to the caller)."""
     return {
-        field: (step.product_id or "") if field == "product" else getattr(step, field)
+        field: (getattr(step, f"{field}_id") or "") if field in ("product", "article") else getattr(step, field)
         for field in STEP_FIELDS
         if field != "weekdays"
     }

@@ -14,6 +14,7 @@ from factory.django import DjangoModelFactory
 
 from education.models import Article
 from portal import roles
+from portal.models import Patient
 from routines import schedule
 from routines.models import Product, SkinCheckIn
 
@@ -205,6 +206,12 @@ class StepCheckFactory(DjangoModelFactory):
 
     step = factory.SubFactory(PlanStepFactory)
     local_date = TODAY
+
+    @factory.post_generation
+    def last_check_in(check, create, extracted, **kwargs):
+        """Keep the patient's stored last check-in date, as ticking through the portal does."""
+        if create:
+            check._meta.model.objects.record_last_check_ins(Patient.objects.filter(plans=check.step.plan_id))
 
 
 class CautionAcknowledgementFactory(DjangoModelFactory):

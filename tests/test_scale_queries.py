@@ -15,7 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from education.models import Article
-from portal.models import AccessLog, Invitation
+from portal.models import AccessLog, Invitation, Patient
 from reminders.models import Reminder
 from routines.models import (
     CautionAcknowledgement,
@@ -86,6 +86,7 @@ class Clinic:
                     StepCheck(step=step, local_date=TODAY - dt.timedelta(days=d))
                     for d in range(self.last_tick_days_ago(n), 10)
                 )
+                StepCheck.objects.record_last_check_ins(Patient.objects.filter(pk=patient.pk))
                 if step.caution:
                     CautionAcknowledgement.objects.create(
                         patient=patient, step=step, plan_version=1, caution=step.caution
