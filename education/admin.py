@@ -6,7 +6,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from portal.admin import PatientAdmin as BasePatientAdmin
 from portal.history import HistoryAdmin
+from portal.models import Patient
 
 from .models import PUBLISH_PERMISSION, TARGET_READING_GRADE, TARGET_SPANISH_READING_EASE, Article, Condition
 
@@ -213,3 +215,14 @@ class ArticleAdmin(HistoryAdmin):
     @admin.action(description="Archive selected articles (hides them from patients)", permissions=["publish"])
     def archive(self, request, queryset):
         self._run_workflow(request, queryset, "archive", "archived")
+
+
+admin.site.unregister(Patient)
+
+
+@admin.register(Patient)
+class PatientAdmin(BasePatientAdmin):
+    """portal's patient page plus this app's panel: the patient's articles, read or not, understood or not.
+
+    routines' patient page builds on this one, as reminders' builds on that.
+    """

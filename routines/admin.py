@@ -10,8 +10,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from education.admin import PatientAdmin as BasePatientAdmin
 from portal.admin import LargeTableAdmin
-from portal.admin import PatientAdmin as BasePatientAdmin
 from portal.admin_site import ReadOnlyAdmin
 from portal.audit import AccessLoggedAdminMixin
 from portal.history import HistoryAdmin
