@@ -15,6 +15,10 @@ from portal.models import Patient
 from . import conflicts, schedule
 
 
+PRODUCT_ARTICLE_HELP = "Explains this product; a step using it links this article unless the step names its own."
+STEP_ARTICLE_HELP = "The article that explains this step (the patient's “Why?” link). Empty: the product's article."
+
+
 class Product(models.Model):
     class Category(models.TextChoices):
         CLEANSER = "cleanser", "Cleanser"
@@ -33,12 +37,7 @@ class Product(models.Model):
     notes = models.TextField(blank=True)
     notes_es = models.TextField("notes in Spanish", blank=True)
     default_article = models.ForeignKey(
-        "education.Article",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        help_text="Explains this product; a step using it links this article unless the step names its own.",
+        "education.Article", models.SET_NULL, null=True, blank=True, related_name="+", help_text=PRODUCT_ARTICLE_HELP
     )
 
     class Meta:
@@ -104,12 +103,7 @@ class StepFields(FrequencyFields):
     caution_es = models.CharField("caution, in Spanish", max_length=300, blank=True)
     area_es = models.CharField("area, in Spanish", max_length=60, blank=True)
     article = models.ForeignKey(
-        "education.Article",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        help_text="The article that explains this step (the patient's “Why?” link). Empty: the product's article.",
+        "education.Article", models.SET_NULL, null=True, blank=True, related_name="+", help_text=STEP_ARTICLE_HELP
     )
 
     class Meta:
