@@ -14,7 +14,6 @@ from portal.models import Patient
 
 from . import conflicts, schedule
 
-
 PRODUCT_ARTICLE_HELP = "Explains this product; a step using it links this article unless the step names its own."
 STEP_ARTICLE_HELP = "The article that explains this step (the patient's “Why?” link). Empty: the product's article."
 
