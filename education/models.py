@@ -160,6 +160,8 @@ class Article(models.Model):
     # Spanish articles: INFLESZ score (Szigriszt-Pazos, 0-100, higher is easier) instead of a grade.
     reading_ease = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True, editable=False)
     published_at = models.DateTimeField(null=True, blank=True)
+    # Counts publications: what a patient read is this number (a new one shows staff "updated since read").
+    revision = models.PositiveIntegerField(default=0, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     # Every save keeps a full copy: the admin shows the history and can restore any version.
@@ -265,6 +267,7 @@ class Article(models.Model):
         self.reviewed_on = today
         self.next_review_due = add_months(today, settings.ARTICLE_REVIEW_INTERVAL_MONTHS)
         self.published_at = self.published_at or timezone.now()
+        self.revision += 1
         self.save()
 
     def archive(self, *, by) -> None:
@@ -274,3 +277,100 @@ class Article(models.Model):
             raise ValidationError(f"“{self}” is already archived.")
         self.status = self.Status.ARCHIVED
         self.save()
+
+
+class TeachBackQuestion(models.Model):
+    """A short question at the end of an article: part of its text, reviewed and published with it."""
+
+    MAX_PER_ARTICLE = 3
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveSmallIntegerField(default=0)
+    question = models.CharField(max_length=200)
+    choice_1 = models.CharField(max_length=120)
+    choice_2 = models.CharField(max_length=120)
+    choice_3 = models.CharField(max_length=120, blank=True)
+    choice_4 = models.CharField(max_length=120, blank=True)
+    correct_choice = models.PositiveSmallIntegerField(choices=[(n, f"Choice {n}") for n in range(1, 5)], default=1)
+    explanation = models.CharField(
+        max_length=250, help_text="One line, shown after a wrong answer: why the right one is right."
+    )
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(correct_choice__gte=1, correct_choice__lte=4), name="teach_back_correct_choice_1_to_4"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.question
+
+    def choices(self) -> list[tuple[int, str]]:
+        """[(number, text)] of the written choices, in order (2 to 4)."""
+        texts = (self.choice_1, self.choice_2, self.choice_3, self.choice_4)
+        return [(number, text) for number, text in enumerate(texts, start=1) if text]
+
+    def clean(self):
+        super().clean()
+        if self.choice_4 and not self.choice_3:
+            raise ValidationError({"choice_3": "Fill the choices in order: choice 3 before choice 4."})
+        if self.correct_choice not in dict(self.choices()):
+            raise ValidationError({"correct_choice": "The right answer must be one of the choices written."})
+
+
+class ArticleReadQuerySet(models.QuerySet):
+    def record(self, *, patient: Patient, article: Article, now: dt.datetime) -> None:
+        """Note that `patient` opened the published `article` at `now` (one row per revision read).
+
+        One INSERT … ON CONFLICT DO UPDATE: two tabs opening the article at once cannot
+        write two rows (the unique constraint decides) nor fail; the first read time stays.
+        """
+        self.bulk_create(
+            [ArticleRead(patient=patient, article=article, revision=article.revision, first_at=now, last_at=now)],
+            update_conflicts=True,
+            unique_fields=["patient", "article", "revision"],
+            update_fields=["last_at"],
+        )
+
+
+class ArticleRead(models.Model):
+    """A patient opened a published revision of an article: first and last time. Staff only.
+
+    Bookkeeping like AccessLog, written by the article page's GET.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="article_reads")
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="reads")
+    revision = models.PositiveIntegerField()
+    first_at = models.DateTimeField("first read")
+    last_at = models.DateTimeField("last read")
+
+    objects = ArticleReadQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "article", "revision"], name="article_read_once_per_revision")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient} read {self.article} (revision {self.revision})"
+
+
+class TeachBackAnswer(models.Model):
+    """One attempt at a teach-back question: every attempt is kept, right or wrong (staff see how it went)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="teach_back_answers")
+    question = models.ForeignKey(TeachBackQuestion, on_delete=models.CASCADE, related_name="answers")
+    # The article's revision the question was asked in: a new revision asks again.
+    revision = models.PositiveIntegerField()
+    choice = models.PositiveSmallIntegerField()
+    correct = models.BooleanField()
+    answered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["patient", "question", "revision"], name="teach_back_answer_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.patient}: {self.question} ({'right' if self.correct else 'wrong'})"
