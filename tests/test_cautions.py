@@ -1,26 +1,22 @@
 """Acknowledged cautions: a step's caution is confirmed once per plan version before it can be ticked."""
 
 import pytest
-import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from portal.models import AccessLog
 from routines.models import CautionAcknowledgement, StepCheck
 from routines.services import assign_routine
-from tests.test_plan_admin import _plan_post
-from tests.test_routines_support import NOON_UTC, TODAY, make_plan, milia_template
+from tests.admin_forms import plan_post
+from tests.factories import TODAY, CautionAcknowledgementFactory, PlanFactory, RoutineTemplateFactory
 
-
-@pytest.fixture(autouse=True)
-def frozen():
-    """Freeze time before any login, so sessions are not already expired."""
-    with time_machine.travel(NOON_UTC, tick=False) as traveller:
-        yield traveller
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 @pytest.fixture
 def plan(alice, derm):
-    return assign_routine(patient=alice, template=milia_template(), start_date=TODAY, assigned_by=derm)
+    return assign_routine(patient=alice, template=RoutineTemplateFactory(), start_date=TODAY, assigned_by=derm)
 
 
 @pytest.fixture
@@ -77,7 +73,7 @@ def test_it_asks_again_when_the_plan_version_changes(client, alice, derm, glycol
 
     steps = [(s, {"instructions": "Thin layer, avoid the nose"} if s == glycolic else {}) for s in plan.steps.all()]
     client.force_login(derm)
-    assert client.post(f"/admin/routines/plan/{plan.pk}/change/", _plan_post(plan, steps)).status_code == 302
+    assert client.post(f"/admin/routines/plan/{plan.pk}/change/", plan_post(plan, steps)).status_code == 302
     plan.refresh_from_db()
     assert plan.version == 2
 
@@ -95,7 +91,7 @@ def test_it_asks_again_when_the_plan_version_changes(client, alice, derm, glycol
 
 
 def test_it_404s_acknowledging_another_patients_step(alice_client, bob, derm):
-    bobs = assign_routine(patient=bob, template=milia_template(), start_date=TODAY, assigned_by=derm)
+    bobs = assign_routine(patient=bob, template=RoutineTemplateFactory(), start_date=TODAY, assigned_by=derm)
     step = bobs.steps.get(product__name="Glycolic Serum")
     assert _acknowledge(alice_client, step).status_code == 404
     assert not CautionAcknowledgement.objects.exists()
@@ -129,15 +125,12 @@ def test_it_shows_acknowledgements_read_only_in_the_admin(alice, derm, desk, gly
 
 
 def test_it_keeps_the_today_page_query_count_flat(client, alice, bob):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     counts = []
     for patient, steps in ((alice, 3), (bob, 20)):
-        plan = make_plan(patient, steps=steps)
+        plan = PlanFactory(patient=patient, steps=steps)
         plan.steps.update(caution="Keep away from the eyes")
         for step in plan.steps.all()[:2]:
-            CautionAcknowledgement.objects.create(patient=patient, step=step, plan_version=1, caution=step.caution)
+            CautionAcknowledgementFactory(step=step)
         client.force_login(patient.user)
         with CaptureQueriesContext(connection) as ctx:
             assert client.get("/").status_code == 200
