@@ -664,6 +664,9 @@ class StepCheckQuerySet(models.QuerySet):
         dropped, so there is never a second tick and never an error page.
         """
         with transaction.atomic():
+            # One patient's taps queue here, so each recount of the last check-in sees the others' ticks.
+            patient = Patient.objects.select_for_update(of=("self",)).filter(plans=step.plan_id)
+            patient_ids = list(patient.values_list("pk", flat=True))
             deleted, _ = self.filter(step=step, local_date=day).delete()
             if not deleted:
                 try:
@@ -671,7 +674,7 @@ class StepCheckQuerySet(models.QuerySet):
                         self.create(step=step, local_date=day)
                 except IntegrityError:
                     pass  # a simultaneous tap ticked it a moment ago
-            self.record_last_check_ins(Patient.objects.filter(plans=step.plan_id))
+            self.record_last_check_ins(Patient.objects.filter(pk__in=patient_ids))
             return not deleted
 
     def record_last_check_ins(self, patients: models.QuerySet) -> int:
