@@ -5,32 +5,36 @@ import os
 from types import SimpleNamespace
 
 import pytest
-import time_machine
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import given
 from hypothesis import strategies as st
 
 from portal.models import AccessLog, Patient
-from reminders import sending
+from reminders import planning, sending
 from reminders.models import Reminder
 from routines import schedule
 from routines.models import Plan, Procedure, ProcedureType, Product
 from routines.services import assign_routine
-from tests.test_routines_support import NOON_UTC, TODAY, make_plan, milia_template
+from tests.factories import (
+    TODAY,
+    PatientFactory,
+    PlanFactory,
+    ProcedureFactory,
+    ProcedureTypeFactory,
+    RoutineTemplateFactory,
+)
 
 DAY = dt.timedelta(days=1)
 
 
-@pytest.fixture(autouse=True)
-def frozen():
-    """Freeze time before any login, so sessions are not already expired."""
-    with time_machine.travel(NOON_UTC, tick=False) as traveller:
-        yield traveller
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 @pytest.fixture
 def peel(db):
-    return ProcedureType.objects.create(
+    return ProcedureTypeFactory(
         name="Chemical peel",
         stops_categories="retinoid",
         stops_ingredients="glycolic acid",
@@ -42,7 +46,7 @@ def peel(db):
 @pytest.fixture
 def milia_plan(alice, derm):
     """Milia care from TODAY (Wed 10 March 2027): glycolic on even days, retinol on odd days."""
-    template = milia_template()
+    template = RoutineTemplateFactory()
     template.steps.filter(product__name="Glycolic Serum").update(caution="")
     Product.objects.filter(name="Glycolic Serum").update(key_ingredients="glycolic acid")
     return assign_routine(patient=alice, template=template, start_date=TODAY, assigned_by=derm)
@@ -101,7 +105,7 @@ def test_it_explains_the_pause_in_the_patients_words():
 
 
 def test_it_pauses_only_matching_steps_around_the_procedure(alice, milia_plan, peel):
-    Procedure.objects.create(patient=alice, type=peel, date=TODAY + 10 * DAY)  # Sat 20 March
+    ProcedureFactory(patient=alice, type=peel, date=TODAY + 10 * DAY)  # Sat 20 March
     assert _titles(milia_plan, TODAY + 2 * DAY) == ["Glycolic Serum"]  # 12 March: before the hold
     for n in range(3, 13):  # 13 to 22 March: paused
         assert _titles(milia_plan, TODAY + n * DAY) == [], n
@@ -110,7 +114,7 @@ def test_it_pauses_only_matching_steps_around_the_procedure(alice, milia_plan, p
 
 
 def test_it_moves_the_pause_when_the_procedure_moves(derm_client, alice, milia_plan, peel):
-    procedure = Procedure.objects.create(patient=alice, type=peel, date=TODAY + 10 * DAY)
+    procedure = ProcedureFactory(patient=alice, type=peel, date=TODAY + 10 * DAY)
     assert _titles(milia_plan, TODAY + 3 * DAY) == []
     response = derm_client.post(
         f"/admin/routines/procedure/{procedure.pk}/change/",
@@ -123,7 +127,7 @@ def test_it_moves_the_pause_when_the_procedure_moves(derm_client, alice, milia_p
 
 
 def test_it_tells_the_patient_why_on_the_today_and_plan_pages(alice_client, alice, milia_plan, peel):
-    Procedure.objects.create(patient=alice, type=peel, date=TODAY + 3 * DAY)  # Sat 13 March
+    ProcedureFactory(patient=alice, type=peel, date=TODAY + 3 * DAY)  # Sat 13 March
     html = alice_client.get("/").content.decode()
     assert "Paused today" in html
     assert "Paused before your chemical peel on 13 March" in html and "Restart on 16 March" in html
@@ -134,13 +138,13 @@ def test_it_tells_the_patient_why_on_the_today_and_plan_pages(alice_client, alic
 
 
 def test_it_warns_a_week_ahead(alice_client, alice, milia_plan, peel):
-    Procedure.objects.create(patient=alice, type=peel, date=TODAY + 12 * DAY)  # pause starts in 5 days
+    ProcedureFactory(patient=alice, type=peel, date=TODAY + 12 * DAY)  # pause starts in 5 days
     html = alice_client.get("/").content.decode()
     assert "Coming up: a pause" in html and "for your chemical peel on 22 March" in html
 
 
 def test_it_leaves_held_days_blank_on_the_tick_sheet(alice_client, alice, milia_plan, peel):
-    Procedure.objects.create(patient=alice, type=peel, date=TODAY + 10 * DAY)
+    ProcedureFactory(patient=alice, type=peel, date=TODAY + 10 * DAY)
     response = alice_client.get("/plan/print/")
     days = response.context["grid_days"]
     for row in response.context["grid_rows"]:
@@ -153,13 +157,13 @@ def test_it_leaves_held_days_blank_on_the_tick_sheet(alice_client, alice, milia_
 
 
 def test_it_plans_no_reminder_for_a_slot_with_every_step_held(alice, peel):
-    plan = make_plan(alice, steps=2, start=TODAY)  # one morning and one evening step, both daily
+    plan = PlanFactory(patient=alice, steps=2)  # one morning and one evening step, both daily
     evening = plan.steps.get(slot=schedule.EVENING)
     evening.product.category = "retinoid"
     evening.product.save()
-    Procedure.objects.create(patient=alice, type=peel, date=TODAY + 2 * DAY)
+    ProcedureFactory(patient=alice, type=peel, date=TODAY + 2 * DAY)
     start = dt.datetime(2027, 3, 10, 5, tzinfo=dt.UTC)
-    rows = list(sending.reminders_for_plan(_fresh(plan), start=start, end=start + 14 * DAY))
+    rows = list(planning.reminders_for_plan(_fresh(plan), start=start, end=start + 14 * DAY))
     evenings = {r.local_date for r in rows if r.slot == schedule.EVENING}
     mornings = {r.local_date for r in rows if r.slot == schedule.MORNING}
     held = {TODAY + n * DAY for n in range(-5, 5)}
@@ -167,41 +171,37 @@ def test_it_plans_no_reminder_for_a_slot_with_every_step_held(alice, peel):
 
 
 def test_it_skips_a_reminder_planned_before_the_procedure_was_booked(alice, peel, mailoutbox):
-    plan = make_plan(alice, steps=2, start=TODAY)
+    plan = PlanFactory(patient=alice, steps=2)
     plan.steps.filter(slot=schedule.EVENING).update(instructions="Retinol")
     evening = plan.steps.get(slot=schedule.EVENING)
     evening.product.category = "retinoid"
     evening.product.save()
     now = dt.datetime(2027, 3, 10, 17, tzinfo=dt.UTC)
-    sending.plan_reminders(now=now)
+    planning.plan_reminders(now=now)
     reminder = Reminder.objects.get(slot=schedule.EVENING, local_date=TODAY)
-    Procedure.objects.create(patient=alice, type=peel, date=TODAY + 5 * DAY)
+    ProcedureFactory(patient=alice, type=peel, date=TODAY + 5 * DAY)
     sending.send_due(now=reminder.due_at)
     reminder.refresh_from_db()
     assert reminder.status == Reminder.Status.SKIPPED and "No steps are due" in reminder.skip_reason
     assert mailoutbox == []
 
 
+def _queries(client, url) -> int:
+    """How many queries one page of the logged-in patient makes."""
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
 def test_it_uses_as_many_queries_with_procedures_for_30_steps_as_for_3(client, peel):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from tests.conftest import make_patient
-
-    counts = []
-    for n, steps in enumerate((3, 30)):
-        patient = make_patient(f"p{n}", f"C-30{n}")
-        plan = make_plan(patient, steps=steps)
-        for step in plan.steps.all():
-            step.product.category = "retinoid"
-            step.product.save()
-        Procedure.objects.create(patient=patient, type=peel, date=TODAY + 2 * DAY)
-        client.force_login(patient.user)
-        for url in ("/", "/plan/"):
-            with CaptureQueriesContext(connection) as ctx:
-                assert client.get(url).status_code == 200
-            counts.append(len(ctx.captured_queries))
-    assert counts[:2] == counts[2:]
+    counts = {}
+    for steps in (3, 30):
+        plan = PlanFactory(patient=PatientFactory(), steps=steps)
+        Product.objects.filter(pk__in=plan.steps.values("product")).update(category="retinoid")
+        ProcedureFactory(patient=plan.patient, type=peel, date=TODAY + 2 * DAY)
+        client.force_login(plan.patient.user)
+        counts[steps] = [_queries(client, url) for url in ("/", "/plan/")]
+    assert counts[3] == counts[30]
 
 
 # --- Staff ---------------------------------------------------------------------
@@ -235,7 +235,7 @@ def test_it_refuses_a_procedure_type_that_pauses_nothing(derm_client):
 
 
 def test_it_shows_which_steps_a_procedure_pauses(derm_client, alice, milia_plan, peel):
-    procedure = Procedure.objects.create(patient=alice, type=peel, date=TODAY + 10 * DAY)
+    procedure = ProcedureFactory(patient=alice, type=peel, date=TODAY + 10 * DAY)
     html = derm_client.get(f"/admin/routines/procedure/{procedure.pk}/change/").content.decode()
     assert "Glycolic Serum, Retinol Serum" in html and "2027-03-13 to 2027-03-22" in html
     # The page reads the patient's plan, so it is an access like any other.
@@ -259,10 +259,10 @@ def test_it_seeds_a_peel_for_the_second_demo_patient(db, client):
 
 def test_it_answers_without_queries_for_a_prefetched_batch(alice, bob, peel, django_assert_num_queries):
     for patient in (alice, bob):
-        plan = make_plan(patient, steps=4)
+        plan = PlanFactory(patient=patient, steps=4)
         Product.objects.filter(pk=plan.steps.order_by("order").first().product_id).update(category="retinoid")
-        Procedure.objects.create(patient=patient, type=peel, date=TODAY + 2 * DAY)
-        sending.plan_reminders(now=dt.datetime(2027, 3, 10, 12, tzinfo=dt.UTC))
+        ProcedureFactory(patient=patient, type=peel, date=TODAY + 2 * DAY)
+        planning.plan_reminders(now=dt.datetime(2027, 3, 10, 12, tzinfo=dt.UTC))
     plans = list(Plan.objects.with_schedule())
     batch = list(Reminder.objects.select_related("plan").prefetch_related(*Plan.schedule_prefetches("plan__")))
     assert batch
