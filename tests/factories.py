@@ -263,3 +263,22 @@ class ReminderFactory(DjangoModelFactory):
     slot = schedule.MORNING
     local_date = TODAY
     due_at = factory.LazyFunction(timezone.now)
+
+
+def utc(*args) -> dt.datetime:
+    """An aware datetime in UTC: `utc(2027, 3, 2, 13, 0)`."""
+    return dt.datetime(*args, tzinfo=dt.UTC)
+
+
+class MiliaCarePlanFactory(PlanFactory):
+    """A plan as the reminder tests know it: "Milia care" from 1 January 2027 with the five MILIA_CARE_STEPS
+    (no products, so each step's title is its instructions); `steps=[{...}, ...]` gives others, also without
+    products unless one is given."""
+
+    name = "Milia care"
+    start_date = dt.date(2027, 1, 1)
+
+    @factory.post_generation
+    def steps(plan, create, extracted, **kwargs):
+        for order, fields in enumerate(MILIA_CARE_STEPS if extracted is None else extracted):
+            PlanStepFactory(plan=plan, order=order, **{"product": None, **fields})
