@@ -7,6 +7,7 @@ import os
 import pytest
 import time_machine
 
+from deploy.drill import chromium as chromium_flags
 from portal import roles
 from portal.models import Patient
 from tests.factories import NOON_UTC, PatientFactory, StaffFactory
@@ -103,28 +104,17 @@ def _english_until_asked():
     translation.deactivate()
 
 
-# Browser tests drive Debian's Chromium (no browser download is possible here).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
 @pytest.fixture(scope="module")
 def chromium():
     """One headless Chromium per test module; each test opens its own context on it."""
     sync_api = pytest.importorskip("playwright.sync_api")
-    if not os.path.exists("/usr/bin/chromium"):
+    if not os.path.exists(chromium_flags.EXECUTABLE):
         pytest.skip("Debian's chromium is not installed")
     # Playwright's sync API runs an event loop in this thread while the browser is open; the ORM calls
     # in the tests (and the database flush after each) are still synchronous.
     with pytest.MonkeyPatch.context() as mp, sync_api.sync_playwright() as playwright:
         mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=chromium_flags.EXECUTABLE, args=chromium_flags.ARGS)
         yield browser
         browser.close()
 

@@ -33,6 +33,8 @@ import time
 import urllib.parse
 from pathlib import Path
 
+import chromium  # deploy/drill/chromium.py, beside this script
+
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "demo-pass-2026"
 DRILL_DOMAIN = "drill.example.org"
@@ -175,17 +177,9 @@ def journey(base: str) -> str:
     from playwright.sync_api import sync_playwright
 
     host = urllib.parse.urlsplit(base).hostname
-    args = [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--host-resolver-rules=MAP {host} 127.0.0.1",
-    ]
+    args = [*chromium.ARGS, f"--host-resolver-rules=MAP {host} 127.0.0.1"]
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+        browser = playwright.chromium.launch(executable_path=chromium.EXECUTABLE, args=args)
         try:
             context = browser.new_context(ignore_https_errors=True, viewport={"width": 390, "height": 844})
             page = context.new_page()
@@ -386,15 +380,6 @@ def make_drill_patients(count: int, *, zone: str) -> list:
     return patients
 
 
-def plan_function():
-    """The app's planning workflow (it moves between modules while reminders are restructured)."""
-    try:
-        from reminders.planning import plan_reminders
-    except ImportError:
-        from reminders.sending import plan_reminders
-    return plan_reminders
-
-
 def mail_counts(mail_dir: Path) -> dict[str, collections.Counter]:
     """{recipient: Counter(subject)} for the drill's patients, from the file email backend's files."""
     counts: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
@@ -421,6 +406,7 @@ def reminders(slot: str, patients: int, expect_each: int, mail_dir: str, logs: l
 
     from portal.models import Patient
     from reminders.models import Reminder
+    from reminders.planning import plan_reminders
 
     now = timezone.now()
     drill_patients = make_drill_patients(patients, zone=drill_local_zone(now))
@@ -438,7 +424,7 @@ def reminders(slot: str, patients: int, expect_each: int, mail_dir: str, logs: l
         # Outside the grace window, so no second morning reminder joins the batch.
         Patient.objects.filter(pk__in=ids).update(**{other: (local - dt.timedelta(hours=3)).time()})
     Reminder.objects.filter(patient_id__in=ids, status=Reminder.Status.PENDING, due_at__gt=now).delete()
-    plan_function()(now=timezone.now(), patient_ids=ids)
+    plan_reminders(now=timezone.now(), patient_ids=ids)
     batch = Reminder.objects.filter(patient_id__in=ids, slot=slot, due_at=due)
     check(batch.count() == len(ids), f"{batch.count()} {slot} reminders planned at {due}, not {len(ids)}")
 
