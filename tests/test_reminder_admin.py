@@ -2,18 +2,16 @@
 
 import datetime as dt
 
-from django.contrib.auth import get_user_model
-
 from reminders import planning, sending
 from reminders.models import Reminder
 from routines import schedule
-from tests.test_reminder_support import make_plan, utc
+from tests.factories import MiliaCarePlanFactory, UserFactory, utc
 
 
 def test_it_lists_reminders_read_only_and_retries_failed_ones(alice, client):
-    admin = get_user_model().objects.create_superuser("root", "root@example.org", "x-very-secret-9")
+    admin = UserFactory(username="root", is_staff=True, is_superuser=True)
     client.force_login(admin)
-    make_plan(alice, steps=[(schedule.MORNING, "Sunscreen")])
+    MiliaCarePlanFactory(patient=alice, steps=[dict(slot=schedule.MORNING, instructions="Sunscreen")])
     planning.plan_reminders(now=utc(2027, 3, 2, 13, 0))
     failed = Reminder.objects.first()
     Reminder.objects.filter(pk=failed.pk).update(status="failed", last_error="SMTP down", attempts=5)

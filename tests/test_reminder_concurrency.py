@@ -14,11 +14,11 @@ from reminders import planning, sending
 from reminders.models import Reminder
 from routines import schedule
 from routines.models import StepCheck
-from tests.conftest import make_patient
-from tests.test_reminder_support import make_plan, utc
+from tests.factories import MiliaCarePlanFactory, PatientFactory, utc
 
 DUE = utc(2027, 3, 2, 13, 0)
 PATIENTS = 40
+SUNSCREEN_MORNING = [dict(slot=schedule.MORNING, instructions="Sunscreen")]
 
 
 def run_workers(count, work):
@@ -42,14 +42,24 @@ def run_workers(count, work):
     assert not errors, errors
 
 
+def plan_due_mornings(count: int) -> list[int]:
+    """`count` patients who consent to email, each with one morning step due at DUE; the due reminders' ids."""
+    for _ in range(count):
+        MiliaCarePlanFactory(patient=PatientFactory(email_consent=True), steps=SUNSCREEN_MORNING)
+    planning.plan_reminders(now=DUE)
+    return list(Reminder.objects.filter(due_at=DUE).values_list("pk", flat=True))
+
+
+def assert_everyone_emailed_once(mailoutbox):
+    recipients = Counter(address for email in mailoutbox for address in email.to)
+    assert len(recipients) == PATIENTS
+    assert set(recipients.values()) == {1}
+    assert Reminder.objects.filter(due_at=DUE, status="sent").count() == PATIENTS
+
+
 @pytest.mark.django_db(transaction=True)
 def test_it_sends_each_reminder_once_with_two_workers(mailoutbox):
-    for n in range(PATIENTS):
-        patient = make_patient(f"p{n}", f"C-{n:04}", email_consent=True)
-        make_plan(patient, steps=[(schedule.MORNING, "Sunscreen")])
-    planning.plan_reminders(now=DUE)
-    due = Reminder.objects.filter(due_at=DUE).count()
-    assert due == PATIENTS
+    assert len(plan_due_mornings(PATIENTS)) == PATIENTS
 
     def drain():
         # Small leases, so the two workers keep leasing side by side.
@@ -57,41 +67,27 @@ def test_it_sends_each_reminder_once_with_two_workers(mailoutbox):
             pass
 
     run_workers(2, drain)
-
-    recipients = Counter(address for email in mailoutbox for address in email.to)
-    assert len(recipients) == PATIENTS
-    assert set(recipients.values()) == {1}
-    assert Reminder.objects.filter(due_at=DUE, status="sent").count() == PATIENTS
+    assert_everyone_emailed_once(mailoutbox)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_it_sends_each_reminder_once_when_two_workers_hold_the_same_rows(mailoutbox):
     """As after a lease ran out while its worker was still sending: the per-row claim decides."""
-    for n in range(PATIENTS):
-        patient = make_patient(f"p{n}", f"C-{n:04}", email_consent=True)
-        make_plan(patient, steps=[(schedule.MORNING, "Sunscreen")])
-    planning.plan_reminders(now=DUE)
-    ids = list(Reminder.objects.filter(due_at=DUE).values_list("pk", flat=True))
+    ids = plan_due_mornings(PATIENTS)
 
     def send_all():
         sent = [r.pk for r in sending.load(ids) if sending.send_one(r, now=DUE, hidden_words=[]) == "sending"]
         sending.settle(Reminder.objects.filter(pk__in=sent))
 
     run_workers(2, send_all)
-
-    recipients = Counter(address for email in mailoutbox for address in email.to)
-    assert len(recipients) == PATIENTS
-    assert set(recipients.values()) == {1}
-    assert Reminder.objects.filter(due_at=DUE, status="sent").count() == PATIENTS
+    assert_everyone_emailed_once(mailoutbox)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_it_lets_only_one_of_two_racing_claims_win():
     # No cast fixtures here: a transactional test flushes the groups they need.
-    alice = make_patient("alice", "C-1001", email_consent=True)
-    make_plan(alice, steps=[(schedule.MORNING, "Sunscreen")])
-    planning.plan_reminders(now=DUE)
-    reminder = Reminder.objects.get(due_at=DUE)
+    (reminder_id,) = plan_due_mornings(1)
+    reminder = Reminder.objects.get(pk=reminder_id)
     for _ in range(10):
         Reminder.objects.filter(pk=reminder.pk).update(status="pending")
         wins = []
@@ -107,7 +103,6 @@ def test_it_survives_simultaneous_taps_on_one_step():
         # for the write lock; a real SQLite file waits (busy timeout), as
         # bench/bench_load.py shows. CI runs this test on PostgreSQL.
         pytest.skip("needs a database that waits for locks")
-    patient = make_patient("tapper", "C-TAP")
-    step = make_plan(patient, start=DUE.date()).steps.first()
+    step = MiliaCarePlanFactory(start_date=DUE.date()).steps.first()
     run_workers(8, lambda: StepCheck.objects.toggle(step=step, day=DUE.date()))
     assert StepCheck.objects.filter(step=step).count() <= 1

@@ -8,8 +8,7 @@ import pytest
 from reminders import planning
 from reminders.models import Reminder
 from routines import schedule
-from tests.conftest import make_patient
-from tests.test_reminder_support import make_plan, utc
+from tests.factories import MiliaCarePlanFactory, PatientFactory, utc
 
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 SYDNEY = zoneinfo.ZoneInfo("Australia/Sydney")
@@ -51,8 +50,12 @@ def test_it_uses_the_first_occurrence_of_an_ambiguous_time_in_sydney():
     ],
 )
 def test_it_plans_exactly_one_reminder_on_change_days(db, zone, day, at, expected):
-    patient = make_patient("carol", "C-2001", email_consent=True, time_zone=zone, morning_reminder_time=at)
-    plan = make_plan(patient, steps=[(schedule.MORNING, "Gentle cleanser")], start=day - dt.timedelta(days=5))
+    patient = PatientFactory(email_consent=True, time_zone=zone, morning_reminder_time=at)
+    plan = MiliaCarePlanFactory(
+        patient=patient,
+        steps=[dict(slot=schedule.MORNING, instructions="Gentle cleanser")],
+        start_date=day - dt.timedelta(days=5),
+    )
     # Two planning passes across the whole change day.
     planning.plan_reminders(now=expected - dt.timedelta(hours=20))
     planning.plan_reminders(now=expected + dt.timedelta(hours=1))

@@ -32,15 +32,12 @@ DUE = dt.datetime(2027, 3, 10, 13, 0, tzinfo=dt.UTC)  # 08:00 in New York
 MAKE_PATIENTS = """
 import datetime as dt, sys
 import django; django.setup()
-from django.contrib.auth import get_user_model
-from portal.models import Patient
-from routines.models import Plan, PlanStep
+from tests.factories import PatientFactory, PlanFactory
 for i in range(int(sys.argv[1])):
-    user = get_user_model().objects.create_user(f"p{i}", f"p{i}@example.org", first_name=f"P{i}")
-    patient = Patient.objects.create(user=user, chart_number=f"F-{i}", date_of_birth=dt.date(1980, 1, 1),
-                                     time_zone="America/New_York", email_consent=True)
-    plan = Plan.objects.create(patient=patient, name="Routine", start_date=dt.date(2027, 3, 1))
-    PlanStep.objects.create(plan=plan, slot="morning", instructions="Wash gently")
+    # No password: hashing 200 of them would take longer than the drill.
+    patient = PatientFactory(username=f"p{i}", chart_number=f"F-{i}", user__password=None, email_consent=True)
+    PlanFactory(patient=patient, name="Routine", start_date=dt.date(2027, 3, 1),
+                steps=[{"slot": "morning", "instructions": "Wash gently"}])
 """
 
 SUMMARY = """

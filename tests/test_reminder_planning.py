@@ -5,14 +5,14 @@ import datetime as dt
 from reminders import planning
 from reminders.models import Reminder
 from routines import schedule
-from tests.test_reminder_support import make_plan, utc
+from tests.factories import MiliaCarePlanFactory, utc
 
 # 2027-03-02 12:00 UTC is 07:00 in New York (EST).
 NOW = utc(2027, 3, 2, 12, 0)
 
 
 def test_it_is_idempotent(alice):
-    make_plan(alice)
+    MiliaCarePlanFactory(patient=alice)
     planning.plan_reminders(now=NOW)
     first = sorted(Reminder.objects.values_list("plan", "slot", "local_date", "channel", "due_at"))
     planning.plan_reminders(now=NOW)
@@ -23,7 +23,7 @@ def test_it_is_idempotent(alice):
 
 
 def test_it_plans_the_window_at_local_times(alice):
-    make_plan(alice)
+    MiliaCarePlanFactory(patient=alice)
     planning.plan_reminders(now=NOW)
     rows = list(Reminder.objects.order_by("due_at").values_list("slot", "local_date", "due_at"))
     # now-2h .. now+36h (4 Mar 00:00 UTC): 2 Mar 08:00 and 20:30, 3 Mar 08:00 (EST = UTC-5).
@@ -35,17 +35,25 @@ def test_it_plans_the_window_at_local_times(alice):
 
 
 def test_it_does_not_backfill_history(alice):
-    make_plan(alice, start=dt.date(2026, 1, 1))
+    MiliaCarePlanFactory(patient=alice, start_date=dt.date(2026, 1, 1))
     planning.plan_reminders(now=NOW)
     assert not Reminder.objects.filter(due_at__lt=NOW - dt.timedelta(hours=2)).exists()
 
 
 def test_it_plans_a_slot_only_on_days_with_a_step_due(alice):
     # Evening step every other day from 1 March: due 1, 3, 5 March.
-    make_plan(
-        alice,
-        start=dt.date(2027, 3, 1),
-        steps=[(schedule.EVENING, "Glycolic acid", schedule.EVERY_N_DAYS, 2, 0)],
+    MiliaCarePlanFactory(
+        patient=alice,
+        start_date=dt.date(2027, 3, 1),
+        steps=[
+            dict(
+                slot=schedule.EVENING,
+                instructions="Glycolic acid",
+                frequency=schedule.EVERY_N_DAYS,
+                interval_days=2,
+                offset_days=0,
+            )
+        ],
     )
     for hours in range(0, 24 * 5, 12):
         planning.plan_reminders(now=NOW + dt.timedelta(hours=hours))
@@ -60,8 +68,8 @@ def test_it_plans_one_row_per_consented_channel(alice, bob):
     alice.save()
     bob.email_consent = False
     bob.save()
-    make_plan(alice, steps=[(schedule.MORNING, "Sunscreen")])
-    make_plan(bob, steps=[(schedule.MORNING, "Sunscreen")])
+    MiliaCarePlanFactory(patient=alice, steps=[dict(slot=schedule.MORNING, instructions="Sunscreen")])
+    MiliaCarePlanFactory(patient=bob, steps=[dict(slot=schedule.MORNING, instructions="Sunscreen")])
     planning.plan_reminders(now=NOW)
     assert sorted(Reminder.objects.filter(local_date=dt.date(2027, 3, 2)).values_list("patient", "channel")) == [
         (alice.pk, "email"),
@@ -70,14 +78,14 @@ def test_it_plans_one_row_per_consented_channel(alice, bob):
 
 
 def test_it_skips_plans_not_running(alice):
-    make_plan(alice, status="ended")
-    make_plan(alice, start=dt.date(2027, 6, 1))
+    MiliaCarePlanFactory(patient=alice, status="ended")
+    MiliaCarePlanFactory(patient=alice, start_date=dt.date(2027, 6, 1))
     planning.plan_reminders(now=NOW)
     assert not Reminder.objects.exists()
 
 
 def test_it_replans_after_the_patient_changes_a_time(alice):
-    make_plan(alice, steps=[(schedule.EVENING, "Moisturizer")])
+    MiliaCarePlanFactory(patient=alice, steps=[dict(slot=schedule.EVENING, instructions="Moisturizer")])
     planning.plan_reminders(now=NOW)
     alice.evening_reminder_time = dt.time(21, 15)
     alice.save()

@@ -17,12 +17,11 @@ from django.db import OperationalError
 from django.test import override_settings
 from django.utils import timezone
 
-from education.models import Condition
 from reminders import planning, sending
 from reminders.management.commands import run_reminders
 from reminders.models import Reminder, WorkerHeartbeat, claim_timeout, grace
 from routines import schedule
-from tests.test_reminder_support import make_plan, utc
+from tests.factories import ConditionFactory, MiliaCarePlanFactory, utc
 
 # Alice's 08:00 EST morning reminder on 2 March 2027 is due at 13:00 UTC.
 DUE = utc(2027, 3, 2, 13, 0)
@@ -32,7 +31,13 @@ LOCMEM_SEND = "django.core.mail.backends.locmem.EmailBackend.send_messages"
 @pytest.fixture
 def morning(alice):
     """Alice's planned morning reminder on 2 March (2 steps)."""
-    plan = make_plan(alice, steps=[(schedule.MORNING, "Gentle cleanser"), (schedule.MORNING, "Sunscreen SPF 30")])
+    plan = MiliaCarePlanFactory(
+        patient=alice,
+        steps=[
+            dict(slot=schedule.MORNING, instructions="Gentle cleanser"),
+            dict(slot=schedule.MORNING, instructions="Sunscreen SPF 30"),
+        ],
+    )
     planning.plan_reminders(now=DUE)
     return Reminder.objects.get(plan=plan, slot="morning", local_date=dt.date(2027, 3, 2))
 
@@ -65,12 +70,15 @@ def test_it_writes_a_friendly_email(morning, mailoutbox):
 
 
 def test_it_never_names_a_condition_or_the_plan(alice, mailoutbox):
-    Condition.objects.create(name="Milia", slug="milia")
-    Condition.objects.create(name="Acne", slug="acne")
-    make_plan(
-        alice,
+    ConditionFactory(name="Milia")
+    ConditionFactory(name="Acne")
+    MiliaCarePlanFactory(
+        patient=alice,
         name="Milia care",
-        steps=[(schedule.MORNING, "Phyto 52: helps release milia"), (schedule.MORNING, "Sunscreen")],
+        steps=[
+            dict(slot=schedule.MORNING, instructions="Phyto 52: helps release milia"),
+            dict(slot=schedule.MORNING, instructions="Sunscreen"),
+        ],
     )
     planning.plan_reminders(now=DUE)
     sending.send_due(now=DUE)
@@ -139,8 +147,8 @@ def test_it_plans_nothing_for_paused_or_unconsented_patients_beyond_skips(alice,
     alice.save()
     bob.email_consent = False
     bob.save()
-    make_plan(alice)
-    make_plan(bob)
+    MiliaCarePlanFactory(patient=alice)
+    MiliaCarePlanFactory(patient=bob)
     call_command("run_reminders", "--once", "--now", "2027-03-02T13:01:00Z", stdout=mock.Mock())
     assert mailoutbox == []
     assert not Reminder.objects.filter(patient=bob).exists()
@@ -200,7 +208,7 @@ def test_it_fails_a_reminder_left_sending_by_a_crashed_worker_without_resending(
 
 
 def test_it_runs_one_whole_pass_with_once_and_now(alice, mailoutbox, client):
-    make_plan(alice)
+    MiliaCarePlanFactory(patient=alice)
     out = mock.Mock()
     call_command("run_reminders", "--once", "--now", "2027-03-02T13:01:00Z", stdout=out)
     assert len(mailoutbox) == 1
@@ -236,7 +244,9 @@ def test_it_records_an_unexpected_error_instead_of_leaving_the_row_sending(morni
 def four_mornings(alice):
     """Four of Alice's morning reminders on 2 March (four one-step plans), planned and pending."""
     for n in range(4):
-        make_plan(alice, name=f"Plan {n}", steps=[(schedule.MORNING, "Sunscreen SPF 30")])
+        MiliaCarePlanFactory(
+            patient=alice, name=f"Plan {n}", steps=[dict(slot=schedule.MORNING, instructions="Sunscreen SPF 30")]
+        )
     planning.plan_reminders(now=DUE)
     due = Reminder.objects.filter(slot="morning", local_date=dt.date(2027, 3, 2))
     assert due.count() == 4
