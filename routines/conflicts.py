@@ -14,6 +14,8 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.utils.formats import date_format
+
 from . import schedule
 
 WINDOW_DAYS = 90
@@ -104,11 +106,12 @@ class Clash:
     def message(self, *, template: bool = False) -> str:
         """The admin's error: both steps, the slot and the date (or the day of the plan, for a template)."""
         slot = {schedule.MORNING: "morning", schedule.EVENING: "evening", schedule.ANY_TIME: "day"}[self.slot]
+        # Weekday and month names through Django's formats, so they follow the active language.
         if template:
             day_number = (self.day - self.start).days + 1
-            when = f"the {slot} of day {day_number} of a plan starting on a {self.start:%A}"
+            when = f"the {slot} of day {day_number} of a plan starting on a {date_format(self.start, 'l')}"
         else:
-            when = f"the {slot} of {self.day:%A} {self.day.day} {self.day:%B %Y}"
+            when = f"the {slot} of {date_format(self.day, 'l j F Y')}"
         advice = f" {self.rule.advice}" if self.rule.advice else ""
         return (
             f"“{self.first.label}” and “{self.second.label}” would both be due on {when}: "
