@@ -1,26 +1,35 @@
 import datetime as dt
+from dataclasses import dataclass, field
 
 from django.contrib import admin, messages
-from django.contrib.admin.widgets import AutocompleteSelectMultiple
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import AdminTextareaWidget, AutocompleteSelectMultiple
 from django.core.exceptions import PermissionDenied
+from django.db import models, transaction
 from django.db.models import Exists, OuterRef, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
 
 from education.admin import PatientAdmin as BasePatientAdmin
 from portal.admin import LargeTableAdmin
 from portal.admin_site import ReadOnlyAdmin
 from portal.audit import AccessLoggedAdminMixin
 from portal.history import HistoryAdmin
+from portal.language import language_of
 from portal.models import AccessLog, Patient
 
-from . import adherence, schedule
+from . import adherence, conflicts, schedule
 from .forms import (
     PHASE_FIELDS,
     STEP_FIELDS,
+    STEP_FIELDSETS,
     AssignRoutineForm,
     PhaseForm,
     PhaseFormSet,
@@ -46,6 +55,17 @@ from .models import (
     TemplateStep,
 )
 from .services import assign_routine
+
+
+def log_date(day: dt.date) -> str:
+    """A date in staff text and AccessLog rows: the same unambiguous digits whatever the staff user's language."""
+    return date_format(day, "Y-m-d")
+
+
+def hold_text(hold: schedule.Hold) -> str:
+    """A hold in staff words: "2027-03-05 to 2027-03-14 for chemical peel on 2027-03-12 (restart 2027-03-15)"."""
+    first, last, on, restart = (log_date(d) for d in (hold.first, hold.last, hold.on, hold.resume_on))
+    return f"{first} to {last} for {hold.what} on {on} (restart {restart})"
 
 
 @admin.register(Product)
@@ -111,8 +131,7 @@ class ProcedureAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
     def paused_dates(self, procedure):
         if not procedure.pk:
             return "–"
-        hold = procedure.hold
-        return f"{hold.first:%Y-%m-%d} to {hold.last:%Y-%m-%d} (restart {hold.resume_on:%Y-%m-%d})"
+        return hold_text(procedure.hold)
 
     @admin.display(description="Steps it pauses")
     def paused_steps(self, procedure):
@@ -130,7 +149,7 @@ class ProcedureAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
-        what = f"{'Moved' if change else 'Booked'} {obj.type} on {obj.date:%Y-%m-%d}"
+        what = f"{'Moved' if change else 'Booked'} {obj.type} on {log_date(obj.date)}"
         AccessLog.objects.record(request, patient=obj.patient, action=AccessLog.CHANGE, what=what)
 
     def delete_model(self, request, obj):
@@ -144,46 +163,181 @@ class ProcedureAdmin(AccessLoggedAdminMixin, admin.ModelAdmin):
         super().delete_queryset(request, queryset)
 
 
-class StepInline(admin.StackedInline):
-    """A template's or a plan's steps, edited on its page, each with a read-only "Ramp-up" line
-    linking to the step's own page where phases are edited.
+# --- The builder: a template's or plan's steps as one compact table, each step edited on its own page ---
 
-    Django's admin cannot nest inlines, so phases live one click away.
+
+@dataclass
+class BuilderRow:
+    """One step as the builder's table shows it: its schedule in words, marks, and notes beside it
+    (conflicts and holds, in staff words)."""
+
+    step: object
+    edit_url: str
+    missing_spanish: list[str]
+    notes: list[str] = field(default_factory=list)
+    first_in_slot: bool = False
+    last_in_slot: bool = False
+
+
+def builder_order(steps) -> list:
+    """Steps as the patient meets them: by slot (morning, evening, any time), then order, then as entered."""
+    return sorted(steps, key=lambda step: (schedule.SLOTS.index(step.slot), step.order, step.pk))
+
+
+def clash_notes(parent, steps) -> dict:
+    """{step pk: [message]} for each pair of steps that breaks a conflict rule, on both steps of the pair.
+
+    Saving refuses a clash; these are the ones a rule added later left behind. Only pairs
+    some rule names are walked day by day (`parent.conflict_error`).
+    """
+    rules = ConflictRule.objects.values_for_check()
+    items = {step.pk: conflicts.item_of(step, step.phase_values()) for step in steps}
+    notes = {}
+    for n, first in enumerate(steps):
+        for second in steps[n + 1 :]:
+            a, b = items[first.pk], items[second.pk]
+            if not conflicts.slots_meet(a.slot, b.slot) or not any(rule.forbids(a, b) for rule in rules):
+                continue
+            message = parent.conflict_error([a, b])
+            if message:
+                notes.setdefault(first.pk, []).append(message)
+                notes.setdefault(second.pk, []).append(message)
+    return notes
+
+
+class StepInline(admin.TabularInline):
+    """A template's or a plan's steps on its page, shown as the builder's compact table.
+
+    The step forms are still posted with the page (as hidden fields: saving the page keeps
+    them as they are, and the same formset validation applies), but each step is changed on
+    its own page, with its ramp-up phases: Django's admin cannot nest inlines.
     """
 
     form = StepForm
     formset = StepFormSet
-    fields = [*STEP_FIELDS, "ramp_up"]
-    readonly_fields = ["ramp_up"]
+    fields = STEP_FIELDS
     extra = 0
-    autocomplete_fields = ["product", "article"]
+    template = "admin/routines/edit_inline/step_builder.html"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("phases")
-
-    @admin.display(description="Ramp-up")
-    def ramp_up(self, step):
-        if not step.pk:
-            return "Save first; then ramp-up phases can be added on the step's own page."
-        url = reverse(f"admin:routines_{step._meta.model_name}_change", args=[step.pk])
-        phases = step.phase_values()
-        if not phases:
-            return format_html('None: the frequency above applies. <a href="{}">Add ramp-up phases</a>', url)
-        return format_html('{} · <a href="{}">Edit ramp-up phases</a>', schedule.describe(step, phases), url)
+        return super().get_queryset(request).select_related("product").prefetch_related("phases")
 
 
 class TemplateStepInline(StepInline):
     model = TemplateStep
 
 
+class PlanStepInline(StepInline):
+    model = PlanStep
+
+
+class StepBuilderAdmin(admin.ModelAdmin):
+    """The change page of a template or a plan: its steps as the builder's table, with up/down buttons
+    (POSTs, no JavaScript needed), an "Add a step" link and each step's own page one click away."""
+
+    change_form_template = "admin/routines/builder_change_form.html"
+    step_parent = ""  # the steps' field naming this template or plan
+    formfield_overrides = {models.TextField: {"widget": AdminTextareaWidget(attrs={"rows": 3})}}
+
+    class Media:
+        css = {"all": ["routines/admin.css"]}
+
+    def builder_steps(self, parent) -> list:
+        """The parent's steps with products and phases (plans: and the patient's procedures, for holds)."""
+        return list(parent.steps.select_related("product").prefetch_related("phases"))
+
+    def builder_notes(self, parent, steps) -> dict:
+        """{step pk: [note]} shown beside each step: the conflicts it is part of."""
+        return clash_notes(parent, steps)
+
+    def builder(self, request, parent) -> dict:
+        """What the builder's template shows: the rows in order, the links and what this user may do."""
+        steps = builder_order(self.builder_steps(parent))
+        notes = self.builder_notes(parent, steps)
+        step_name = self.inlines[0].model._meta.model_name
+        rows = []
+        for n, step in enumerate(steps):
+            rows.append(
+                BuilderRow(
+                    step=step,
+                    edit_url=reverse(f"admin:routines_{step_name}_change", args=[step.pk]),
+                    missing_spanish=step.missing_spanish(),
+                    notes=notes.get(step.pk, []),
+                    first_in_slot=n == 0 or steps[n - 1].slot != step.slot,
+                    last_in_slot=n == len(steps) - 1 or steps[n + 1].slot != step.slot,
+                )
+            )
+        can_change = self.has_change_permission(request, parent)
+        can_add = can_change and request.user.has_perm(f"routines.add_{step_name}")
+        opts = self.opts
+        return {
+            "rows": rows,
+            "can_change": can_change,
+            "move_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_move_step", args=[parent.pk]),
+            "add_url": f"{reverse(f'admin:routines_{step_name}_add')}?{urlencode({self.step_parent: parent.pk})}"
+            if can_add
+            else "",
+            "missing_spanish": [row.step.title for row in rows if row.missing_spanish],
+        }
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk:
+            context["builder"] = self.builder(request, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_urls(self):
+        opts = self.opts
+        name = f"{opts.app_label}_{opts.model_name}_move_step"
+        move = path("<path:object_id>/move-step/", self.admin_site.admin_view(self.move_step_view), name=name)
+        return [move, *super().get_urls()]
+
+    def move_step_view(self, request, object_id):
+        """POST move=up:<step id> or down:<step id>: swap the step with its neighbour in the same slot.
+
+        The whole parent's steps are renumbered 1, 2, 3… in the table's order (each saved, so a
+        plan step's history records it); then `steps_reordered` (a plan raises its version).
+        """
+        return require_POST(self._move_step)(request, object_id)
+
+    @transaction.atomic
+    def _move_step(self, request, object_id):
+        parent = self.get_object(request, unquote(object_id))
+        if parent is None:
+            raise Http404
+        if not self.has_change_permission(request, parent):
+            raise PermissionDenied
+        direction, _, step_id = request.POST.get("move", "").partition(":")
+        steps = builder_order(parent.steps.select_for_update().select_related("product"))
+        step = next((s for s in steps if str(s.pk) == step_id), None)
+        if step is None or direction not in ("up", "down"):
+            self.message_user(request, "That step is not on this page any more; nothing was moved.", messages.ERROR)
+            return redirect(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", parent.pk)
+        n = steps.index(step)
+        other = n - 1 if direction == "up" else n + 1
+        if 0 <= other < len(steps) and steps[other].slot == step.slot:
+            steps[n], steps[other] = steps[other], steps[n]
+            for order, each in enumerate(steps, start=1):
+                if each.order != order:
+                    each.order = order
+                    each.save(update_fields=["order"])
+            self.steps_reordered(request, parent, step)
+            self.message_user(request, f"Moved “{step.title}” {direction}.", messages.SUCCESS)
+        url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[parent.pk])
+        return redirect(f"{url}#step-{step.pk}")
+
+    def steps_reordered(self, request, parent, step) -> None:
+        """Called after a move (inside its transaction). Plans raise their version and log it."""
+
+
 @admin.register(RoutineTemplate)
-class RoutineTemplateAdmin(admin.ModelAdmin):
+class RoutineTemplateAdmin(StepBuilderAdmin):
     list_display = ["name", "created_by", "created_at"]
     list_select_related = ["created_by"]
     search_fields = ["name"]
     autocomplete_fields = ["articles"]  # titles of the chosen ones only, not thousands of articles
     inlines = [TemplateStepInline]
-    exclude = ["created_by"]
+    step_parent = "template"
+    fields = [("name", "name_es"), "description", "articles"]
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -191,12 +345,8 @@ class RoutineTemplateAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
-class PlanStepInline(StepInline):
-    model = PlanStep
-
-
 @admin.register(Plan)
-class PlanAdmin(AccessLoggedAdminMixin, HistoryAdmin):
+class PlanAdmin(AccessLoggedAdminMixin, HistoryAdmin, StepBuilderAdmin):
     # Read-only history: restoring a plan would not bring back its steps.
     history_restore = False
     form = PlanForm
@@ -209,21 +359,19 @@ class PlanAdmin(AccessLoggedAdminMixin, HistoryAdmin):
     autocomplete_fields = ["articles"]  # titles of the chosen ones only, not thousands of articles
     raw_id_fields = ["patient"]
     readonly_fields = ["version", "template", "assigned_by", "handout_link", "caution_acknowledgements"]
-    fields = [
-        "patient",
-        "name",
-        "status",
-        "start_date",
-        "end_date",
-        "note",
-        "articles",
-        "version",
-        "template",
-        "assigned_by",
-        "handout_link",
-        "caution_acknowledgements",
+    fieldsets = [
+        (None, {"fields": ["patient", ("name", "status"), ("start_date", "end_date"), "note", "articles"]}),
+        ("In Spanish", {"fields": ["name_es", "note_es"]}),
+        (
+            "Record",
+            {
+                "fields": [("version", "template", "assigned_by"), "handout_link", "caution_acknowledgements"],
+                "classes": ["collapse"],
+            },
+        ),
     ]
     inlines = [PlanStepInline]
+    step_parent = "plan"
 
     @admin.display(description="Cautions the patient acknowledged")
     def caution_acknowledgements(self, plan):
@@ -241,7 +389,7 @@ class PlanAdmin(AccessLoggedAdminMixin, HistoryAdmin):
                 (
                     ack.step.title,
                     ack.plan_version,
-                    timezone.localtime(ack.acknowledged_at).strftime("%Y-%m-%d %H:%M"),
+                    date_format(timezone.localtime(ack.acknowledged_at), "DATETIME_FORMAT"),
                     ack.caution,
                 )
                 for ack in acks
@@ -281,6 +429,28 @@ class PlanAdmin(AccessLoggedAdminMixin, HistoryAdmin):
         if change and (steps_changed or form.has_changed()):
             what = f"Edited plan {plan.name}, now version {plan.version}"
             AccessLog.objects.record(request, patient=plan.patient, action=AccessLog.CHANGE, what=what)
+
+    def builder_steps(self, plan) -> list:
+        models.prefetch_related_objects([plan], *Plan.schedule_prefetches())
+        return plan.ordered_steps()
+
+    def builder_notes(self, plan, steps) -> dict:
+        """Conflicts, and the holds of the patient's procedures from today on, beside each step."""
+        notes = super().builder_notes(plan, steps)
+        for step, holds in plan.timetable().holds_from(plan.patient.local_today()).items():
+            notes.setdefault(step.pk, []).extend(f"Paused {hold_text(hold)}" for hold in holds)
+        return notes
+
+    def builder(self, request, plan) -> dict:
+        """The builder; for a patient who reads Spanish, also which steps they would read in English."""
+        shown = super().builder(request, plan)
+        shown["reads_spanish"] = language_of(plan.patient) == "es"
+        return shown
+
+    def steps_reordered(self, request, plan, step) -> None:
+        plan.bump_version()
+        what = f"Moved step {step.title} of plan {plan.name}, now version {plan.version}"
+        AccessLog.objects.record(request, patient=plan.patient, action=AccessLog.CHANGE, what=what)
 
 
 @admin.register(CautionAcknowledgement)
@@ -342,7 +512,7 @@ class IrritationFlagAdmin(admin.ModelAdmin):
             reviewed_at=timezone.now(), reviewed_by=request.user
         )
         for flag in flags:
-            what = f"Reviewed skin irritation flag of {flag.raised_on:%Y-%m-%d}"
+            what = f"Reviewed skin irritation flag of {log_date(flag.raised_on)}"
             AccessLog.objects.record(request, patient=flag.patient, action=AccessLog.CHANGE, what=what)
         self.message_user(request, f"Marked {len(flags)} flag(s) reviewed.", messages.SUCCESS)
 
@@ -372,36 +542,96 @@ class PlanPhaseInline(TemplatePhaseInline):
 
 
 class StepAdmin(admin.ModelAdmin):
-    """Reached from the template or plan page ("Ramp-up" link), not from the admin index."""
+    """A step's own page: its fields (each text with its Spanish under it) and its ramp-up phases.
+
+    Reached from the builder on its template's or plan's page (the step's name, or "Add a step",
+    which names the parent: `?plan=<id>` or `?template=<id>`), not from the admin index; saving or
+    deleting goes back there. The phases' formset checks the step against its siblings' conflicts.
+    """
 
     form = StepForm
     autocomplete_fields = ["product", "article"]
+    change_form_template = "admin/routines/step_change_form.html"
     parent_field = ""  # "template" or "plan"
 
-    def get_fields(self, request, obj=None):
-        return [self.parent_field, *STEP_FIELDS]
+    class Media:
+        css = {"all": ["routines/admin.css"]}
+
+    def get_fieldsets(self, request, obj=None):
+        (name, options), *rest = STEP_FIELDSETS
+        first = [self.parent_field, *options["fields"]] if obj is not None else options["fields"]
+        return [(name, {**options, "fields": first}), *rest]
 
     def get_readonly_fields(self, request, obj=None):
-        return [self.parent_field]
+        return [self.parent_field] if obj is not None else []
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related(self.parent_field)
 
     def get_model_perms(self, request):
-        return {}  # hidden from the index; steps are added and deleted on their template or plan page
+        return {}  # hidden from the index; steps are reached from their template or plan page
 
-    def has_add_permission(self, request):
-        return False
+    def get_actions(self, request):
+        return {}  # removed one at a time on its own page, so a plan's version and log follow each
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+    def parent_from(self, request):
+        """The template or plan a new step is added to, named in the query string (404 if none)."""
+        parent_model = self.model._meta.get_field(self.parent_field).related_model
+        value = request.GET.get(self.parent_field, "")
+        if not value.isdigit():
+            raise Http404
+        return get_object_or_404(parent_model, pk=value)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None:
+            return form
+        parent, field_name = self.parent_from(request), self.parent_field
+
+        class NewStepForm(form):
+            # The new step belongs to its parent before validation: the phases' conflict check needs its siblings.
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                setattr(self.instance, field_name, parent)
+
+        return NewStepForm
+
+    def get_changeform_initial_data(self, request):
+        return {"order": self.parent_from(request).steps.count() + 1}
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        parent = self.parent_from(request) if obj is None else getattr(obj, self.parent_field)
+        context.update(
+            step_parent=parent,
+            parent_url=self.parent_url(parent),
+            show_save_and_add_another=False,  # "add another" would lose the parent; "Add a step" is on its page
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @staticmethod
+    def parent_url(parent) -> str:
+        return reverse(f"admin:routines_{parent._meta.model_name}_change", args=[parent.pk])
+
+    def _back_to_parent(self, request, obj, done: str):
+        self.message_user(request, f"{done} “{obj.title}”.", messages.SUCCESS)
+        return redirect(self.parent_url(getattr(obj, self.parent_field)))
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if "_continue" in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        return self._back_to_parent(request, obj, "Added")
 
     def response_change(self, request, obj):
         if "_continue" in request.POST:
             return super().response_change(request, obj)
-        parent = getattr(obj, self.parent_field)
-        self.message_user(request, f"Saved “{obj}”.", messages.SUCCESS)
-        return redirect(f"admin:routines_{parent._meta.model_name}_change", parent.pk)
+        return self._back_to_parent(request, obj, "Saved")
+
+    def delete_view(self, request, object_id, extra_context=None):
+        step = self.get_object(request, unquote(object_id))
+        response = super().delete_view(request, object_id, extra_context)
+        if request.method == "POST" and step is not None and response.status_code == 302:
+            return self._back_to_parent(request, step, "Removed")
+        return response
 
 
 @admin.register(TemplateStep)
@@ -420,14 +650,21 @@ class PlanStepAdmin(AccessLoggedAdminMixin, HistoryAdmin, StepAdmin):
         return step.plan.patient
 
     def save_related(self, request, form, formsets, change):
-        """Editing a plan's step or its phases raises the plan's version, as on the plan page."""
+        """Adding a step to a plan, or editing one or its phases, raises the plan's version, as on the plan page."""
         super().save_related(request, form, formsets, change)
         phases_changed = any(fs.new_objects or fs.changed_objects or fs.deleted_objects for fs in formsets)
-        if change and (form.has_changed() or phases_changed):
-            plan = form.instance.plan
-            plan.bump_version()
-            what = f"Edited step {form.instance.title} of plan {plan.name}, now version {plan.version}"
-            AccessLog.objects.record(request, patient=plan.patient, action=AccessLog.CHANGE, what=what)
+        if not change or form.has_changed() or phases_changed:
+            self._plan_changed(request, form.instance, "Edited" if change else "Added")
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        self._plan_changed(request, obj, "Removed")
+
+    def _plan_changed(self, request, step, done: str) -> None:
+        plan = step.plan
+        plan.bump_version()
+        what = f"{done} step {step.title} of plan {plan.name}, now version {plan.version}"
+        AccessLog.objects.record(request, patient=plan.patient, action=AccessLog.CHANGE, what=what)
 
 
 # --- The patient page (portal's PatientAdmin): the routine, adherence and skin panels ---
@@ -561,7 +798,7 @@ class PatientAdmin(BasePatientAdmin):
         since = patient.local_today() - dt.timedelta(days=13)
         answers = SkinCheckIn.objects.filter(patient=patient, local_date__gte=since).order_by("-local_date")
         rows = format_html_join(
-            ", ", "{}: {}", ((f"{a.local_date:%a %d %b}", a.get_feeling_display().lower()) for a in answers)
+            ", ", "{}: {}", ((date_format(a.local_date, "D j M"), a.get_feeling_display().lower()) for a in answers)
         )
         return format_html("{}{}", badge, rows or "No check-ins in the last two weeks.")
 

@@ -1,5 +1,6 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.formats import date_format
 
 from education.models import Article
 
@@ -22,6 +23,15 @@ STEP_FIELDS = [
     "caution_es",
     "area_es",
     "article",
+]
+# The step's own page: what and when, then each text the patient reads with its Spanish wording right under it.
+STEP_FIELDSETS = [
+    (None, {"fields": ["slot", "order", "product", "article"]}),
+    ("Schedule", {"fields": ["frequency", "interval_days", "offset_days", "weekdays", "wait_minutes"]}),
+    (
+        "What the patient reads (English, then Spanish)",
+        {"fields": ["instructions", "instructions_es", "caution", "caution_es", "area", "area_es"]},
+    ),
 ]
 PHASE_FIELDS = ["order", "frequency", "interval_days", "offset_days", "weekdays", "days"]
 
@@ -128,8 +138,8 @@ class PlanForm(forms.ModelForm):
         others = Plan.objects.filter(patient=cleaned["patient"]).exclude(pk=self.instance.pk)
         clash = others.active_between(cleaned["start_date"], cleaned.get("end_date")).order_by("start_date").first()
         if clash is not None:
-            dates = f"from {clash.start_date.day} {clash.start_date:%B %Y}"
-            dates += f" to {clash.end_date.day} {clash.end_date:%B %Y}" if clash.end_date else ", with no end date"
+            dates = f"from {date_format(clash.start_date, 'j F Y')}"
+            dates += f" to {date_format(clash.end_date, 'j F Y')}" if clash.end_date else ", with no end date"
             raise ValidationError(
                 f"This patient already has an active plan on some of these dates: “{clash.name}”, {dates}. "
                 "A patient follows one plan at a time (and would get reminders from both): "
@@ -151,7 +161,7 @@ class ProcedureTypeForm(forms.ModelForm):
 
     class Meta:
         model = ProcedureType
-        fields = ["name", "stops_categories", "stops_ingredients", "days_before", "days_after", "note"]
+        fields = ["name", "name_es", "stops_categories", "stops_ingredients", "days_before", "days_after", "note"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
