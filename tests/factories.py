@@ -282,3 +282,36 @@ class MiliaCarePlanFactory(PlanFactory):
     def steps(plan, create, extracted, **kwargs):
         for order, fields in enumerate(MILIA_CARE_STEPS if extracted is None else extracted):
             PlanStepFactory(plan=plan, order=order, **{"product": None, **fields})
+
+
+class InvitationFactory(DjangoModelFactory):
+    """An open portal invitation for the patient."""
+
+    class Meta:
+        model = "portal.Invitation"
+
+    patient = factory.SubFactory(PatientFactory)
+
+
+class IrritationFlagFactory(DjangoModelFactory):
+    """An open skin flag, raised today."""
+
+    class Meta:
+        model = "routines.IrritationFlag"
+
+    patient = factory.SubFactory(PatientFactory)
+    raised_on = TODAY
+    reason = "Red and sore twice"
+
+
+class AccessLogFactory(DjangoModelFactory):
+    """A row of the access log: the patient viewed their today page, now (`at=` for another time)."""
+
+    class Meta:
+        model = "portal.AccessLog"
+
+    patient = factory.SubFactory(PatientFactory)
+    user = factory.SelfAttribute("patient.user")
+    action = "view"
+    what = "Today page"
+    path = "/"
