@@ -1,7 +1,7 @@
 """Adherence: ticks / steps due, over a window of the patient's local days.
 
 Everything counts through `Plan.steps_scheduled_on`, the same rule the today
-page and reminders use (ramp-up phases and procedure holds included), so a
+page and reminders use (ramp-up phases, irritation flags' freezes and procedure holds included), so a
 step that was not due cannot be "missed" and a tick on a day the step was not
 due does not count.
 """
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q
 
-from .models import Plan, PlanStep, StepCheck
+from .models import IrritationFlag, Plan, PlanStep, StepCheck
 
 WINDOWS = (7, 30)
 
@@ -30,7 +30,8 @@ class Adherence:
 
 
 def prefetch_plans(today: dt.date, days: int = max(WINDOWS)) -> Prefetch:
-    """Prefetch for `Patient.plans` with steps, phases, procedures and recent ticks: 5 queries for a page of patients.
+    """Prefetch for `Patient.plans` with steps, phases, procedures, irritation flags and recent ticks: 6 queries for
+    a page of patients.
 
     `today` is the clinic's date; the window gets a day's margin on both sides
     because each patient's own local date may differ from the clinic's.
@@ -42,9 +43,9 @@ def prefetch_plans(today: dt.date, days: int = max(WINDOWS)) -> Prefetch:
         Plan.objects.exclude(status=Plan.Status.PAUSED)
         .filter(start_date__lte=today + dt.timedelta(days=1))
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=since))
-        # As for any schedule: steps with products, phases and the patient's procedures (holds); the steps
-        # with their recent ticks.
-        .prefetch_related(*Plan.schedule_prefetches(steps=steps))
+        # As for any schedule: steps with products, phases, the patient's procedures (holds) and irritation
+        # flags (freezes: a held ramp-up is not "missed"); the steps with their recent ticks.
+        .prefetch_related(*Plan.schedule_prefetches(steps=steps), IrritationFlag.freezes_prefetch("patient__"))
     )
     return Prefetch("plans", queryset=plans, to_attr="adherence_plans")
 

@@ -80,6 +80,7 @@ class FrequencyFields(models.Model):
 STEP_LIST = "step_list"
 PHASE_LIST = "phase_list"
 PROCEDURE_LIST = "procedure_list"
+FLAG_LIST = "irritation_flag_list"
 
 
 class StepFields(FrequencyFields):
@@ -239,20 +240,22 @@ class PlanQuerySet(models.QuerySet):
     def with_steps(self, steps: "models.QuerySet | None" = None):
         """Prefetch steps (from `steps`, default all), their products and ramp-up phases: three queries however many.
 
-        Also annotates `has_procedures` (whether the patient has any procedure), so
-        `steps_due_on` looks for holds only when there can be some.
+        Also annotates `has_procedures` and `has_flags` (whether the patient has any procedure,
+        any irritation flag), so `steps_due_on` looks for holds and freezes only when there can be some.
         """
         has_procedures = Exists(Procedure.objects.filter(patient_id=OuterRef("patient_id")))
+        has_flags = Exists(IrritationFlag.objects.filter(patient_id=OuterRef("patient_id")))
         prefetches = Plan.steps_prefetch(steps=steps), PlanStep.phases_prefetch(f"{STEP_LIST}__")
-        return self.prefetch_related(*prefetches).annotate(has_procedures=has_procedures)
+        return self.prefetch_related(*prefetches).annotate(has_procedures=has_procedures, has_flags=has_flags)
 
     def with_schedule(self):
-        """Prefetch steps, products, phases and the patients' procedures: `steps_due_on` then runs without queries.
+        """Prefetch steps, products, phases and the patients' procedures and irritation flags: `steps_due_on`
+        then runs without queries.
 
         For batches of plans (reminders); add `select_related("patient")` to fetch the
         patients in the same query as the plans.
         """
-        return self.prefetch_related(*Plan.schedule_prefetches())
+        return self.prefetch_related(*Plan.schedule_prefetches(), IrritationFlag.freezes_prefetch("patient__"))
 
     def with_check_in_on(self, day: dt.date):
         """Annotate `feeling`: the patient's skin check-in answer for local date `day` (None if none).
@@ -266,8 +269,8 @@ class PlanQuerySet(models.QuerySet):
         """The plan the patient follows on local date `day`, or None: of the active plans running
         then, the one `Plan.followed` picks (the latest started).
 
-        It comes `with_steps(steps)`, so `steps_due_on` and `timetable` need at most one
-        more query, for the patient's procedures if they have any.
+        It comes `with_steps(steps)`, so `steps_due_on` and `timetable` need at most two
+        more queries, for the patient's procedures and irritation flags if they have any.
         """
         return Plan.followed(self.filter(patient=patient).active_on(day).with_steps(steps).order_by())
 
@@ -324,6 +327,10 @@ class Plan(models.Model):
         Steps (from `steps`, default all; with products, as `STEP_LIST`), their ramp-up phases
         (as `PHASE_LIST`), and the patient's procedures (holds, as `PROCEDURE_LIST`). `prefix` reaches
         plans through a relation, e.g. `Reminder.objects.prefetch_related(*Plan.schedule_prefetches("plan__"))`.
+
+        Add `IrritationFlag.freezes_prefetch(prefix + "patient__")` for the patients' irritation flags
+        (they stop ramp-ups): without it `timetable` reads them, one query per plan. (Not in this list,
+        which callers unpack as three.)
         """
         return [
             Plan.steps_prefetch(prefix, steps=steps),
@@ -387,7 +394,8 @@ class Plan(models.Model):
         return self.timetable().due_on(day)
 
     def timetable(self) -> schedule.Timetable:
-        """The plan's steps in order, with their ramp-up phases and procedure holds, as plain values.
+        """The plan's steps in order, with their ramp-up phases, procedure holds and the irritation
+        flags' freezes (`freezes`), as plain values.
 
         Reads what `with_schedule()` prefetched; whatever was not prefetched is read
         now (a few queries, however many steps). The answer is a snapshot: ask again
@@ -397,6 +405,7 @@ class Plan(models.Model):
         if not all(hasattr(step, PHASE_LIST) for step in steps):
             models.prefetch_related_objects(steps, PlanStep.phases_prefetch())
         phases = {step.pk: step.phase_values() for step in steps}
+        freezes = self.freezes() if any(phases.values()) else ()  # only ramp-ups have a clock to stop
         holds = {}
         procedures = self._procedures()
         if procedures:
@@ -411,6 +420,7 @@ class Plan(models.Model):
             end=self.end_date,
             phases={pk: values for pk, values in phases.items() if values},
             holds=holds,
+            freezes=freezes,
         )
 
     def _procedures(self) -> list:
@@ -425,6 +435,26 @@ class Plan(models.Model):
             return list(Procedure.objects.filter(patient_id=self.patient_id).select_related("type"))
         listed = getattr(self.patient, PROCEDURE_LIST, None)
         return list(self.patient.procedures.select_related("type")) if listed is None else listed
+
+    def freezes(self) -> tuple[schedule.Freeze, ...]:
+        """When the patient's irritation flags stopped (or stop) this plan's ramp-ups (see `IrritationFlag.freeze`).
+
+        Loaded `with_steps()`: none if the patient had no flag then, else one query, kept on this plan.
+        Loaded with `IrritationFlag.freezes_prefetch` on the patient: those. Else read once and kept
+        on this plan (a snapshot, as prefetched steps are: load the plan again to see a flag opened
+        or reviewed since).
+        """
+        flags = getattr(self, FLAG_LIST, None)
+        if flags is None:
+            if hasattr(self, "has_flags") and not self.has_flags:
+                flags = []
+            elif hasattr(self, "has_flags"):
+                flags = list(IrritationFlag.objects.filter(patient_id=self.patient_id).select_related("patient"))
+            else:
+                listed = getattr(self.patient, FLAG_LIST, None)
+                flags = list(self.patient.irritation_flags.all()) if listed is None else listed
+            setattr(self, FLAG_LIST, flags)
+        return tuple(freeze for freeze in (flag.freeze for flag in flags) if freeze is not None)
 
     def holds_by_step(self, day: dt.date) -> dict:
         """{PlanStep: [Hold]} for steps paused on `day` or later, soonest first (for notes to the patient)."""
@@ -491,8 +521,21 @@ class PlanStep(StepFields):
         return models.Prefetch(f"{prefix}phases", queryset=PlanPhase.objects.order_by(), to_attr=PHASE_LIST)
 
     def progress_on(self, day: dt.date) -> str:
-        """Where this step's ramp-up stands on `day` ("Week 3 of 4: …"), or ""."""
-        return schedule.progress(self, self.phase_values(), day, start=self.plan.start_date)
+        """Where this step's ramp-up stands on `day` ("Week 3 of 4: …", "Staying at every 4 days … until your
+        skin settles" while an irritation flag holds it), or ""."""
+        phases = self.phase_values()
+        if not phases:
+            return ""
+        return schedule.progress(self, phases, day, start=self.plan.start_date, freezes=self.plan.freezes())
+
+    @property
+    def frequency_text(self) -> str:
+        """The step's frequency in words, from the phase an open irritation flag holds it at if one does
+        ("Every 4 days (evening) until your skin settles, then …"): /plan/, handouts, the calendar feed."""
+        phases = self.phase_values()
+        if not phases:
+            return schedule.describe(self)
+        return schedule.describe(self, phases, start=self.plan.start_date, freezes=self.plan.freezes())
 
 
 class PlanPhase(PhaseFields):
@@ -808,3 +851,35 @@ class IrritationFlag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.patient}: {self.reason} ({self.raised_on})"
+
+    @property
+    def reviewed_on(self) -> dt.date | None:
+        """The patient's local date the flag was marked reviewed (None while open)."""
+        if self.reviewed_at is None:
+            return None
+        return timezone.localtime(self.reviewed_at, self.patient.tz).date()
+
+    @property
+    def freeze(self) -> schedule.Freeze | None:
+        """The days this flag stops the patient's ramp-ups: from the day it was raised until the day before
+        it was reviewed (open: until further notice). None if it was reviewed the day it was raised.
+
+        Ramping steps stay at the phase they were in on `raised_on`; from the review day on they
+        carry on from there, the later phases moved by the days held. Nothing is stored per day.
+        """
+        reviewed_on = self.reviewed_on
+        if reviewed_on is None:
+            return schedule.Freeze(self.raised_on)
+        if reviewed_on <= self.raised_on:
+            return None
+        return schedule.Freeze(self.raised_on, reviewed_on - dt.timedelta(days=1))
+
+    @staticmethod
+    def freezes_prefetch(prefix: str = "") -> models.Prefetch:
+        """Prefetch patients' irritation flags into `FLAG_LIST` (the freezes `Plan.timetable` applies).
+
+        `prefix` reaches patients, e.g. "plan__patient__" from reminders.
+        """
+        return models.Prefetch(
+            f"{prefix}irritation_flags", queryset=IrritationFlag.objects.order_by(), to_attr=FLAG_LIST
+        )
