@@ -9,26 +9,26 @@ bench/bench_scale.py measures it on PostgreSQL at a year's size.
 import datetime as dt
 
 import pytest
-import time_machine
 from django.contrib.admin.templatetags.admin_list import result_headers
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from education.models import Article
-from portal.models import AccessLog, Invitation, Patient
+from portal.models import AccessLog, Patient
 from reminders.models import Reminder
-from routines.models import (
-    CautionAcknowledgement,
-    IrritationFlag,
-    Plan,
-    Procedure,
-    ProcedureType,
-    SkinCheckIn,
-    StepCheck,
-)
+from routines.models import Plan, SkinCheckIn, StepCheck
 from routines.services import assign_routine
-from tests.conftest import make_patient
-from tests.test_routines_support import NOON_UTC, TODAY, milia_template
+from tests.factories import (
+    TODAY,
+    ArticleFactory,
+    CautionAcknowledgementFactory,
+    InvitationFactory,
+    IrritationFlagFactory,
+    PatientFactory,
+    ProcedureFactory,
+    ProcedureTypeFactory,
+    RoutineTemplateFactory,
+)
 
 CHANGELISTS = [
     "/admin/portal/patient/",
@@ -46,10 +46,7 @@ CHANGELISTS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOON_UTC, tick=False) as traveller:
-        yield traveller
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 class Clinic:
@@ -57,8 +54,8 @@ class Clinic:
 
     def __init__(self, staff):
         self.staff = staff
-        self.template = milia_template()
-        self.peel = ProcedureType.objects.create(name="Chemical peel", stops_categories="retinoid")
+        self.template = RoutineTemplateFactory()
+        self.peel = ProcedureTypeFactory(name="Chemical peel", stops_categories="retinoid")
         self.patients = []
 
     @staticmethod
@@ -69,11 +66,10 @@ class Clinic:
     def grow(self, count: int) -> None:
         start = len(self.patients)
         for n in range(start, start + count):
-            article = Article.objects.create(
-                title=f"Article {n}", slug=f"article-{n}", body="Short.", status=Article.Status.PUBLISHED
+            self.template.articles.add(ArticleFactory(title=f"Article {n}", slug=f"article-{n}"))
+            patient = PatientFactory(
+                username=f"patient{n}", chart_number=f"C-{n:04d}", dermatologist=self.staff, email_consent=True
             )
-            self.template.articles.add(article)
-            patient = make_patient(f"patient{n}", f"C-{n:04d}", dermatologist=self.staff, email_consent=True)
             self.patients.append(patient)
             plan = assign_routine(
                 patient=patient,
@@ -88,9 +84,7 @@ class Clinic:
                 )
                 StepCheck.objects.record_last_check_ins(Patient.objects.filter(pk=patient.pk))
                 if step.caution:
-                    CautionAcknowledgement.objects.create(
-                        patient=patient, step=step, plan_version=1, caution=step.caution
-                    )
+                    CautionAcknowledgementFactory(step=step)
             SkinCheckIn.objects.bulk_create(
                 SkinCheckIn(patient=patient, local_date=TODAY - dt.timedelta(days=d), feeling="fine") for d in range(5)
             )
@@ -110,10 +104,10 @@ class Clinic:
                 AccessLog(user=user, patient=patient, action=action, what="Today page")
                 for user, action in ((patient.user, AccessLog.VIEW), (self.staff, AccessLog.PRINT))
             )
-            Invitation.objects.create(patient=patient, created_by=self.staff)
-            Procedure.objects.create(patient=patient, type=self.peel, date=TODAY + dt.timedelta(days=n % 9))
+            InvitationFactory(patient=patient, created_by=self.staff)
+            ProcedureFactory(patient=patient, type=self.peel, date=TODAY + dt.timedelta(days=n % 9))
             if n % 2:
-                IrritationFlag.objects.create(patient=patient, raised_on=TODAY, reason="Red and sore twice")
+                IrritationFlagFactory(patient=patient)
 
 
 @pytest.fixture
@@ -190,7 +184,7 @@ def test_article_pickers_show_only_the_chosen_articles(admin_client, clinic):
     clinic.grow(3)
     patient = clinic.patients[0]
     plan = Plan.objects.get(patient=patient)
-    extra = Article.objects.create(title="Never linked", slug="never-linked", body="x", status="published")
+    extra = ArticleFactory(title="Never linked", slug="never-linked")
     for url in (
         f"/admin/routines/plan/{plan.pk}/change/",
         f"/admin/routines/routinetemplate/{clinic.template.pk}/change/",
