@@ -25,7 +25,7 @@ from portal.history import HistoryAdmin
 from portal.language import language_of
 from portal.models import AccessLog, Patient
 
-from . import adherence, conflicts, schedule
+from . import adherence, chart, conflicts, schedule
 from .forms import (
     PHASE_FIELDS,
     STEP_FIELDS,
@@ -735,7 +735,7 @@ class PatientAdmin(BasePatientAdmin):
     change_form_template = "admin/routines/patient_change_form.html"
 
     class Media:
-        css = {"all": ["css/routines.css"]}  # the skin-flag badge
+        css = {"all": ["css/routines.css", "routines/admin.css"]}  # the skin-flag badge; the adherence chart
 
     def get_queryset(self, request):
         # Five prefetch queries (plans, steps,
@@ -873,7 +873,28 @@ class PatientAdmin(BasePatientAdmin):
             "can_assign_routine": request.user.has_perm("routines.add_plan"),
             "can_print_handout": request.user.has_perm("portal.print_handout"),
         }
-        return super().change_view(request, object_id, form_url, extra_context)
+        response = super().change_view(request, object_id, form_url, extra_context)
+        patient = (getattr(response, "context_data", None) or {}).get("original")
+        if request.method == "GET" and response.status_code == 200 and patient is not None:
+            response.context_data.update(self.adherence_chart(request, patient))
+        return response
+
+    def adherence_chart(self, request, patient) -> dict:
+        """The chart's context, for staff who may read ticks (dermatologists): `?chart=90` for 90 days."""
+        if not request.user.has_perm("routines.view_stepcheck"):
+            return {}
+        days = int(request.GET["chart"]) if request.GET.get("chart") in {str(n) for n in chart.WINDOWS} else 30
+        # The page's queryset has the plans and ticks for 30 days already (`adherence.prefetch_plans`).
+        plans = patient.adherence_plans if days <= max(adherence.WINDOWS) else None
+        shown = chart.build(patient, days=days, plans=plans)
+        if not self._sees_skin(request):
+            shown.check_ins = []
+        return {
+            "adherence_chart": shown,
+            "chart_layout": chart.layout(shown),
+            "chart_days": days,
+            "chart_windows": chart.WINDOWS,
+        }
 
     def assign_routine_view(self, request, patient_id):
         """Copy a routine template into a new plan for this patient, then edit its steps on the plan page."""
