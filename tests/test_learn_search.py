@@ -6,13 +6,9 @@ from django.db import connection
 from education.models import Article
 from education.search import prefix_query
 from education.views import LIBRARY_PAGE_SIZE
+from tests.factories import ArticleFactory
 
 on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="full-text search is PostgreSQL's")
-
-
-def make_article(slug, *, body="Short and clear.", language="en", status=Article.Status.PUBLISHED, **fields):
-    fields.setdefault("title", slug.replace("-", " ").title())
-    return Article.objects.create(slug=slug, body=body, language=language, status=status, **fields)
 
 
 def listed(response) -> list[str]:
@@ -22,7 +18,7 @@ def listed(response) -> list[str]:
 @pytest.mark.django_db
 def test_it_pages_the_library(alice_client):
     for n in range(LIBRARY_PAGE_SIZE + 5):
-        make_article(f"article-{n:02d}")
+        ArticleFactory(slug=f"article-{n:02d}")
     first = alice_client.get("/learn/")
     assert len(listed(first)) == LIBRARY_PAGE_SIZE
     assert first.context["page_obj"].paginator.num_pages == 2
@@ -40,8 +36,8 @@ def test_it_pages_the_library(alice_client):
 @pytest.mark.django_db
 def test_it_keeps_the_search_in_the_page_links(alice_client):
     for n in range(LIBRARY_PAGE_SIZE + 1):
-        make_article(f"sunscreen-{n:02d}", body="Sunscreen every morning.")
-    make_article("unrelated")
+        ArticleFactory(slug=f"sunscreen-{n:02d}", body="Sunscreen every morning.")
+    ArticleFactory(slug="unrelated")
     page = alice_client.get("/learn/", {"q": "sunscreen"}).content.decode()
     assert 'href="?q=sunscreen&amp;page=2"' in page
 
@@ -49,7 +45,7 @@ def test_it_keeps_the_search_in_the_page_links(alice_client):
 @pytest.mark.django_db
 def test_it_makes_as_many_queries_for_the_tenth_page_as_for_the_first(alice_client, django_assert_max_num_queries):
     for n in range(LIBRARY_PAGE_SIZE * 10):
-        make_article(f"article-{n:03d}")
+        ArticleFactory(slug=f"article-{n:03d}")
     alice_client.get("/learn/")  # warm up: session, user, patient
     with django_assert_max_num_queries(8) as first:
         alice_client.get("/learn/")
@@ -59,9 +55,9 @@ def test_it_makes_as_many_queries_for_the_tenth_page_as_for_the_first(alice_clie
 
 @pytest.mark.django_db
 def test_it_finds_an_article_by_a_word_in_its_body(alice_client):
-    make_article("milia-care", body="Use a gentle exfoliating cleanser every morning, then sunscreen.")
-    make_article("acne-care", body="Wash twice a day.")
-    make_article("draft", body="A gentle exfoliating draft.", status=Article.Status.DRAFT)
+    ArticleFactory(slug="milia-care", body="Use a gentle exfoliating cleanser every morning, then sunscreen.")
+    ArticleFactory(slug="acne-care", body="Wash twice a day.")
+    ArticleFactory(slug="draft", body="A gentle exfoliating draft.", status=Article.Status.DRAFT)
     assert listed(alice_client.get("/learn/", {"q": "exfoliating"})) == ["Milia Care"]
     assert listed(alice_client.get("/learn/", {"q": "Exfoliating cleanser"})) == ["Milia Care"]
     assert listed(alice_client.get("/learn/", {"q": "eczema"})) == []
@@ -70,13 +66,13 @@ def test_it_finds_an_article_by_a_word_in_its_body(alice_client):
 @on_postgresql
 @pytest.mark.django_db
 def test_it_finds_a_spanish_article_by_a_spanish_word_in_its_own_language(alice_client):
-    make_article(
-        "cuidado-de-los-parpados",
+    ArticleFactory(
+        slug="cuidado-de-los-parpados",
         title="Cuidado de la piel",
         body="Aplique la crema con cuidado alrededor de los párpados, sin frotar.",
         language="es",
     )
-    make_article("eyelid-care", body="Keep the cream away from your eyelids.")
+    ArticleFactory(slug="eyelid-care", body="Keep the cream away from your eyelids.")
     # Spanish stemming: "párpado" (singular) and "frotando" find "párpados" and "frotar".
     assert listed(alice_client.get("/learn/", {"q": "párpado"})) == ["Cuidado de la piel"]
     assert listed(alice_client.get("/learn/", {"q": "frotando"})) == ["Cuidado de la piel"]
@@ -86,7 +82,7 @@ def test_it_finds_a_spanish_article_by_a_spanish_word_in_its_own_language(alice_
 @on_postgresql
 @pytest.mark.django_db
 def test_it_searches_english_articles_with_english_stemming(alice_client):
-    make_article("exfoliation", body="Exfoliating gently twice a week clears milia.")
+    ArticleFactory(slug="exfoliation", body="Exfoliating gently twice a week clears milia.")
     assert listed(alice_client.get("/learn/", {"q": "exfoliates"})) == ["Exfoliation"]
     assert listed(alice_client.get("/learn/", {"q": "clearing"})) == ["Exfoliation"]
 
@@ -99,6 +95,6 @@ def test_it_builds_a_query_only_from_words():
 
 @pytest.mark.django_db
 def test_a_query_of_symbols_only_finds_nothing_and_breaks_nothing(alice_client):
-    make_article("milia-care")
+    ArticleFactory(slug="milia-care")
     response = alice_client.get("/learn/", {"q": "&|!():*"})
     assert response.status_code == 200 and listed(response) == []
