@@ -4,16 +4,26 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 
 from portal.admin import PatientAdmin as BasePatientAdmin
 from portal.history import HistoryAdmin
 from portal.models import Patient
 
-from .models import PUBLISH_PERMISSION, TARGET_READING_GRADE, TARGET_SPANISH_READING_EASE, Article, Condition
+from .models import (
+    PUBLISH_PERMISSION,
+    TARGET_READING_GRADE,
+    TARGET_SPANISH_READING_EASE,
+    Article,
+    Condition,
+    TeachBackQuestion,
+)
+from .reading import reading_status
 
 # Set only by the review actions, never typed in the form (nor brought back by a history restore).
-WORKFLOW_FIELDS = ("status", "medical_reviewer", "reviewed_on", "next_review_due", "published_at")
+WORKFLOW_FIELDS = ("status", "medical_reviewer", "reviewed_on", "next_review_due", "published_at", "revision")
+# What patients read. The teach-back questions (an inline) count as text too: see `ArticleAdmin.save_related`.
 TEXT_FIELDS = ("title", "summary", "body")
 
 
@@ -88,6 +98,24 @@ class SpanishTranslationFilter(admin.SimpleListFilter):
         return originals.filter(pk__in=spanish.filter(status=self.value()).values("translation_of"))
 
 
+class TeachBackQuestionInline(admin.StackedInline):
+    """Up to three questions at the end of the article, reviewed with its text."""
+
+    model = TeachBackQuestion
+    extra = 0
+    max_num = TeachBackQuestion.MAX_PER_ARTICLE
+    fields = [
+        "position",
+        "question",
+        ("choice_1", "choice_2"),
+        ("choice_3", "choice_4"),
+        "correct_choice",
+        "explanation",
+    ]
+    verbose_name = "teach-back question"
+    verbose_name_plural = "Teach-back questions (up to three; part of the text: a change re-opens medical review)"
+
+
 @admin.register(Article)
 class ArticleAdmin(HistoryAdmin):
     list_display = ["title", "status", "grade", "language", "spanish", "reviewed_on", "next_review_due", "overdue"]
@@ -110,7 +138,8 @@ class ArticleAdmin(HistoryAdmin):
         ("Medical review", {"fields": list(WORKFLOW_FIELDS)}),
     ]
     actions = ["submit_for_review", "publish", "archive"]
-    history_list_display = ["status", "reading_grade", "reading_ease"]
+    inlines = [TeachBackQuestionInline]
+    history_list_display = ["status", "revision", "reading_grade", "reading_ease"]
 
     def get_queryset(self, request):
         # The Spanish column in the same query as the list (no query a row).
@@ -176,10 +205,8 @@ class ArticleAdmin(HistoryAdmin):
             for field in WORKFLOW_FIELDS:
                 setattr(obj, field, getattr(current, field))
             text_changed = any(getattr(obj, field) != getattr(current, field) for field in TEXT_FIELDS)
-            if obj.is_published and text_changed and not self.has_publish_permission(request):
-                # Patients must never read text no dermatologist has reviewed.
-                obj.status = Article.Status.IN_REVIEW
-                messages.warning(request, f"“{obj}” changed, so it went back to review and is hidden from patients.")
+            if obj.is_published and text_changed:
+                self._published_text_changed(request, obj)
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
@@ -188,6 +215,25 @@ class ArticleAdmin(HistoryAdmin):
         if article.translation_of_id is not None and not article.conditions.exists():
             # A new translation files under its original's conditions unless the form chose others.
             article.conditions.set(article.translation_of.conditions.all())
+        questions_changed = any(formset.has_changed() for formset in formsets if formset.model is TeachBackQuestion)
+        text_changed = set(TEXT_FIELDS) & set(form.changed_data)  # if so, save_model has seen to it
+        if change and article.is_published and questions_changed and not text_changed:
+            self._published_text_changed(request, article)
+            article.save(update_fields=["status", "revision"])
+
+    def _published_text_changed(self, request, article: Article) -> None:
+        """What patients read of a published article changed (its text or its questions).
+
+        A publisher's edit is reviewed as they write it: patients get it as a new revision, so
+        those who read the article see it as updated and its questions are asked again. Anyone
+        else's sends it back to review: patients must never read text no dermatologist reviewed.
+        """
+        if self.has_publish_permission(request):
+            article.revision += 1
+            messages.info(request, f"“{article}” is now revision {article.revision}: readers see it as updated.")
+        else:
+            article.status = Article.Status.IN_REVIEW
+            messages.warning(request, f"“{article}” changed, so it went back to review and is hidden from patients.")
 
     def _run_workflow(self, request, queryset, step: str, done: str):
         moved = 0
@@ -226,3 +272,48 @@ class PatientAdmin(BasePatientAdmin):
 
     routines' patient page builds on this one, as reminders' builds on that.
     """
+
+    READING_PERMISSION = "education.view_articleread"
+    readonly_fields = [*BasePatientAdmin.readonly_fields, "reading"]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        # Whether a patient understood their treatment is part of the clinical record (HL7 EHR-S CPS.8.5):
+        # shown to those who may view reading records, the dermatologists (portal/roles.py).
+        if obj is None or not request.user.has_perm(self.READING_PERMISSION):
+            return fieldsets
+        return [*fieldsets, ("Reading and understanding", {"fields": ["reading"]})]
+
+    @admin.display(description="The plan's articles")
+    def reading(self, patient):
+        """Each article of the patient's plan: read (which revision, when) and teach-back understood. Three queries."""
+        today = patient.local_today()
+        articles = Article.objects.for_patient(patient, today).only("title", "slug", "language", "revision")
+        rows = [
+            (reverse("admin:education_article_change", args=[row.article.pk]), row.article, *_words(row, today))
+            for row in reading_status(patient, articles)
+        ]
+        if not rows:
+            return "No articles in the patient's current plan."
+        return format_html(
+            '<table class="reading-panel"><thead><tr><th>Article</th><th>Read</th><th>Teach-back</th></tr></thead>'
+            "<tbody>{}</tbody></table>",
+            format_html_join("", '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td></tr>', rows),
+        )
+
+
+def _words(status, today) -> tuple[str, str]:
+    """(read, understood) as the staff panel says them: "read on 3 May", "understood (2 of 2 right)"..."""
+    if status.read:
+        first, last = (timezone.localtime(moment).date() for moment in (status.first_read_at, status.read_at))
+        read = f"read on {_day(last, today)}" + (f" (first on {_day(first, today)})" if first != last else "")
+    else:
+        read = "updated since read" if status.read_before else "not opened yet"
+    if status.understood is None:
+        return read, "no questions"
+    right = f"{status.answered_right} of {status.questions} right"
+    return read, f"understood ({right})" if status.understood else f"not yet ({right})"
+
+
+def _day(day, today) -> str:
+    return date_format(day, "j F" if day.year == today.year else "j F Y")

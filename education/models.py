@@ -62,6 +62,22 @@ def register_patient_articles(source: Callable[[Patient, dt.date], models.QueryS
         PATIENT_ARTICLE_SOURCES.append(source)
 
 
+# Where an article fits in a patient's care, for the article page ("Bioclear Serum: Every other evening").
+# Registered like the sources above: functions (patient, local date, article) -> [(what, when)], in the
+# active language (routines: the steps of the patient's plan that the article's topic explains).
+ARTICLE_USES: list[Callable[[Patient, dt.date, "Article"], list[tuple[str, str]]]] = []
+
+
+def register_article_uses(source: Callable[[Patient, dt.date, "Article"], list[tuple[str, str]]]) -> None:
+    if source not in ARTICLE_USES:
+        ARTICLE_USES.append(source)
+
+
+def article_uses(patient: Patient, day: dt.date, article: "Article") -> list[tuple[str, str]]:
+    """[(what, when)]: where `article` (any version of its topic) fits in the patient's care on local date `day`."""
+    return [use for source in ARTICLE_USES for use in source(patient, day, article)]
+
+
 class ArticleQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Article.Status.PUBLISHED)
@@ -114,11 +130,19 @@ class ArticleQuerySet(models.QuerySet):
         """
         attached = Q(pk__in=[])  # none, unless a source adds some
         for source in PATIENT_ARTICLE_SOURCES:
-            ids = source(patient, day)
-            originals = Article.objects.filter(pk__in=ids, translation_of__isnull=False).values("translation_of")
-            topics = Q(pk__in=ids) | Q(translation_of__in=ids) | Q(pk__in=originals) | Q(translation_of__in=originals)
-            attached |= topics
+            attached |= _topics_of(source(patient, day))
         return self.published().filter(attached).in_language(language or patient.preferred_language)
+
+    def versions_of(self, ids, language: str):
+        """The published articles of the topics of `ids` (ids or a queryset of them), each once, in `language`
+        where a published version exists, else in the original's language (as `for_patient`). One query."""
+        return self.published().filter(_topics_of(ids)).in_language(language)
+
+
+def _topics_of(ids) -> Q:
+    """Every version of the articles `ids`: themselves, their originals and the originals' translations."""
+    originals = Article.objects.filter(pk__in=ids, translation_of__isnull=False).values("translation_of")
+    return Q(pk__in=ids) | Q(translation_of__in=ids) | Q(pk__in=originals) | Q(translation_of__in=originals)
 
 
 class Article(models.Model):
@@ -311,6 +335,16 @@ class TeachBackQuestion(models.Model):
         """[(number, text)] of the written choices, in order (2 to 4)."""
         texts = (self.choice_1, self.choice_2, self.choice_3, self.choice_4)
         return [(number, text) for number, text in enumerate(texts, start=1) if text]
+
+    @property
+    def right_answer(self) -> str:
+        return dict(self.choices()).get(self.correct_choice, "")
+
+    def answer(self, *, patient: Patient, choice: int, revision: int) -> "TeachBackAnswer":
+        """Store the patient's attempt (every attempt is kept) and return it; `correct` says how it went."""
+        return TeachBackAnswer.objects.create(
+            patient=patient, question=self, revision=revision, choice=choice, correct=choice == self.correct_choice
+        )
 
     def clean(self):
         super().clean()

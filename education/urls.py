@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views.article_list, name="article-list"),
     path("<slug:slug>/", views.article_detail, name="article-detail"),
     path("<slug:slug>/handout.pdf", views.article_handout, name="article-handout"),
+    path("<slug:slug>/questions/<int:question_id>/", views.answer_question, name="answer-question"),
 ]

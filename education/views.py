@@ -1,14 +1,18 @@
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import translation
+from django.utils import timezone, translation
+from django.views.decorators.http import require_POST, require_safe
 
 from portal import handouts
 from portal.models import AccessLog
 
-from .forms import SearchForm
-from .models import Article
+from .forms import SearchForm, TeachBackForm
+from .models import Article, ArticleRead, article_uses
+from .reading import teach_back
 
 STAFF_VIEW_PERMISSION = "education.view_article"
 LIBRARY_PAGE_SIZE = 20  # articles a page: one phone screen or two
@@ -83,17 +87,54 @@ def article_list(request):
     )
 
 
+@require_safe
 @login_required
 def article_detail(request, slug):
+    """The article; for a patient also where it fits in their plan and its teach-back questions.
+
+    A patient's GET records the read (like AccessLog, bookkeeping rather than a change they asked for).
+    """
     article, not_translated = _for_reader(request, slug)
     if article.slug != slug:
         return redirect(article)  # the same topic in the patient's language
-    portal_url = handouts.portal_url(article.get_absolute_url())
-    return render(
-        request,
-        "education/article_detail.html",
-        {"article": article, "portal_url": portal_url, "not_translated": not_translated},
-    )
+    context = {
+        "article": article,
+        "portal_url": handouts.portal_url(article.get_absolute_url()),
+        "not_translated": not_translated,
+    }
+    patient = _patient_of(request.user)
+    if patient is not None and article.is_published:
+        if request.method == "GET":  # a HEAD reads nothing
+            ArticleRead.objects.record(patient=patient, article=article, now=timezone.now())
+        questions = teach_back(patient, article)
+        context["uses"] = article_uses(patient, patient.local_today(), article)
+        context["questions"] = [
+            (state, None if state.right else TeachBackForm(state.question, article)) for state in questions
+        ]
+        context["understood"] = bool(questions) and all(state.right for state in questions)
+    else:
+        context["preview_questions"] = article.questions.all()  # staff reviewing the text see the answers
+    return render(request, "education/article_detail.html", context)
+
+
+@require_POST
+@login_required
+def answer_question(request, slug, question_id):
+    """A patient's answer to one teach-back question; back to the question, which says how it went."""
+    patient = _patient_of(request.user)
+    if patient is None:
+        raise Http404("Only patients answer the questions.")
+    article = get_object_or_404(Article.objects.published(), slug=slug)
+    question = get_object_or_404(article.questions, pk=question_id)
+    form = TeachBackForm(question, article, request.POST)
+    if form.is_valid():
+        answer = question.answer(patient=patient, choice=form.cleaned_data["choice"], revision=article.revision)
+        result = "right" if answer.correct else "wrong"
+        what = f"Teach-back answer: article #{article.pk} question #{question.pk} ({result})"
+        AccessLog.objects.record(request, patient=patient, action=AccessLog.CHANGE, what=what)
+    else:
+        messages.error(request, form.errors["choice"][0])
+    return redirect(f"{article.get_absolute_url()}#question-{question.pk}")
 
 
 def _handout_response(article: Article, *, language: str, not_translated: bool = False):

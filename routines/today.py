@@ -6,15 +6,21 @@ check-in and the next seven days. `sheet_for` answers `/plan/`, the printable
 page and the plan PDFs: every step with where its ramp-up stands and its next
 pause. Both read the plan with a fixed number of queries, however many steps,
 and return frozen values the templates only display; dates stay dates, so the
-templates format them in the patient's language.
+templates format them in the patient's language. A step's texts come in the
+patient's language (`StepText`), with the "Why?" link to the article that
+explains it, found in the same query as the steps.
 """
 
 import datetime as dt
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from django.db.models import QuerySet
+from django.db.models import BigIntegerField, Case, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models.functions import Coalesce
+from django.urls import reverse
 
+from education.models import Article
+from portal.language import language_of
 from portal.models import Patient
 
 from . import schedule
@@ -31,6 +37,55 @@ class Slot(NamedTuple):
     rows: tuple
 
 
+def step_title(step: PlanStep, language: str) -> str:
+    """The step's title as the patient reads it: its product's name, else its instructions in `language`."""
+    return step.product.name if step.product_id else step.text_in("instructions", language)
+
+
+def with_why(steps: QuerySet, language: str) -> QuerySet:
+    """`steps` annotated with `why_slug`: the slug of the published article that explains each step, or None.
+
+    The explaining article is the step's own, else its product's default. Of its topic (the
+    original and its translations) the published version in `language` is taken, else the
+    original: as `Article.version_in`, limited to published articles. A subquery in the
+    steps' own query, so the pages read no more queries.
+    """
+    topic = Coalesce(
+        "article__translation_of",
+        "article",
+        "product__default_article__translation_of",
+        "product__default_article",
+        output_field=BigIntegerField(),
+    )
+    versions = Article.objects.published().filter(Q(pk=OuterRef("why_topic")) | Q(translation_of=OuterRef("why_topic")))
+    preference = Case(When(language=language, then=0), When(translation_of__isnull=True, then=1), default=2)
+    slug = Subquery(versions.order_by(preference).values("slug")[:1])
+    return steps.annotate(why_topic=topic, why_slug=slug)
+
+
+@dataclass(frozen=True)
+class StepText:
+    """A step's words in the patient's language (the English where no Spanish is written), and its "Why?" link."""
+
+    title: str
+    instructions: str
+    caution: str
+    area: str
+    why_url: str  # the article explaining the step, or ""
+
+    @classmethod
+    def of(cls, step: PlanStep, language: str) -> "StepText":
+        """Read from a step loaded `with_why`."""
+        slug = getattr(step, "why_slug", None)
+        return cls(
+            title=step_title(step, language),
+            instructions=step.text_in("instructions", language),
+            caution=step.text_in("caution", language),
+            area=step.text_in("area", language),
+            why_url=reverse("education:article-detail", args=[slug]) if slug else "",
+        )
+
+
 def _slots(by_slot: dict, row) -> tuple[Slot, ...]:
     """Slots in Morning, Evening, Any time order, each step made a row by `row(step)`."""
     return tuple(
@@ -45,6 +100,7 @@ class DueStep:
     """A step due today, as the today page shows it."""
 
     step: PlanStep
+    text: StepText
     done: bool  # ticked today
     needs_ack: bool  # has a caution not yet acknowledged for this version of the plan
     progress: str  # where its ramp-up stands, or ""
@@ -82,6 +138,7 @@ class Today:
     day: dt.date
     plan: Plan | None
     upcoming: Plan | None = None
+    name: str = ""  # the name of `plan` (else of `upcoming`) in the patient's language
     slots: tuple[Slot, ...] = ()  # of DueStep rows
     due_count: int = 0
     done_count: int = 0
@@ -108,58 +165,73 @@ def today_for(*, patient: Patient, day: dt.date) -> Today:
     ticks and acknowledgements (`PlanStep.with_marks`) and their phases, and one
     `timetable` answers today and the week.
     """
+    language = language_of(patient)
     plans = Plan.objects.with_check_in_on(day)
-    plan = plans.current_for(patient, day, steps=PlanStep.objects.with_marks(day))
+    plan = plans.current_for(patient, day, steps=with_why(PlanStep.objects.with_marks(day), language))
     if plan is None:
-        return Today(day=day, plan=None, upcoming=Plan.objects.upcoming_for(patient, day))
+        upcoming = Plan.objects.upcoming_for(patient, day)
+        name = plan_text(upcoming, "name", language) if upcoming else ""
+        return Today(day=day, plan=None, upcoming=upcoming, name=name)
     timetable = plan.timetable()
-    slots = _slots(timetable.due_on(day), lambda step: _due_step(step, day))
+    slots = _slots(timetable.due_on(day), lambda step: _due_step(step, day, language))
     rows = [row for slot in slots for row in slot.rows]
-    paused, coming = _pauses(timetable, day)
+    paused, coming = _pauses(timetable, day, language)
     return Today(
         day=day,
         plan=plan,
+        name=plan_text(plan, "name", language),
         slots=slots,
         due_count=len(rows),
         done_count=sum(row.done for row in rows),
         paused=paused,
         coming=coming,
         feeling=plan.feeling or "",
-        week=_week(timetable, day),
+        week=_week(timetable, day, language),
     )
 
 
-def _due_step(step: PlanStep, day: dt.date) -> DueStep:
-    """A step loaded `with_marks(day)`, as the today page shows it."""
+def plan_text(plan: Plan, field: str, language: str) -> str:
+    """The plan's `name` or `note` in `language`: the Spanish if written, else the English."""
+    return (getattr(plan, f"{field}_es") if language == "es" else "") or getattr(plan, field)
+
+
+def _due_step(step: PlanStep, day: dt.date, language: str) -> DueStep:
+    """A step loaded `with_marks(day)` and `with_why`, as the today page shows it."""
     return DueStep(
         step=step,
+        text=StepText.of(step, language),
         done=step.tick_id is not None,
         needs_ack=bool(step.caution) and step.acknowledgement_id is None,
         progress=step.progress_on(day),
     )
 
 
-def _pauses(timetable: schedule.Timetable, day: dt.date) -> tuple[tuple[Pause, ...], tuple[ComingPause, ...]]:
+def _pauses(
+    timetable: schedule.Timetable, day: dt.date, language: str
+) -> tuple[tuple[Pause, ...], tuple[ComingPause, ...]]:
     """(pauses today, pauses starting within the week): steps paused for the same procedure go together."""
     paused, coming = {}, {}
     for step, holds in timetable.holds_from(day).items():
         hold = holds[0]
         if hold.covers(day):
-            paused.setdefault((hold.reason(day), hold.resume_on), []).append(step.title)
+            paused.setdefault((hold.reason(day), hold.resume_on), []).append(step_title(step, language))
         elif hold.first <= day + dt.timedelta(WEEK_DAYS):
-            coming.setdefault(hold, []).append(step.title)
+            coming.setdefault(hold, []).append(step_title(step, language))
     return (
         tuple(Pause(reason, restart_on, tuple(titles)) for (reason, restart_on), titles in paused.items()),
         tuple(ComingPause(hold, tuple(titles)) for hold, titles in coming.items()),
     )
 
 
-def _week(timetable: schedule.Timetable, day: dt.date) -> tuple[Glance, ...]:
+def _week(timetable: schedule.Timetable, day: dt.date, language: str) -> tuple[Glance, ...]:
     """The seven days after `day`, each with the titles due in each slot."""
     week = []
     for later in (day + dt.timedelta(n) for n in range(1, WEEK_DAYS + 1)):
         due = timetable.due_on(later)
-        titles = tuple((label, ", ".join(step.title for step in due[slot])) for slot, label in schedule.SLOT_CHOICES)
+        titles = tuple(
+            (label, ", ".join(step_title(step, language) for step in due[slot]))
+            for slot, label in schedule.SLOT_CHOICES
+        )
         week.append(Glance(day=later, slots=tuple((label, names) for label, names in titles if names)))
     return tuple(week)
 
@@ -169,6 +241,7 @@ class SheetStep:
     """A step of the whole plan, as `/plan/` and the printouts show it."""
 
     step: PlanStep
+    text: StepText
     progress: str  # where its ramp-up stands, or ""
     hold_note: str  # its next pause for a procedure, in words, or ""
 
@@ -178,6 +251,7 @@ class TickRow:
     """A row of the printed tick sheet: whether `step` is due on each of the sheet's days."""
 
     step: PlanStep
+    text: StepText
     cells: tuple[bool, ...]
 
 
@@ -189,6 +263,8 @@ class Sheet:
     plan: Plan
     timetable: schedule.Timetable
     slots: tuple[Slot, ...]  # of SheetStep rows
+    name: str  # the plan's name and note in the patient's language
+    note: str
 
     def tick_days(self, count: int) -> list[dt.date]:
         return [self.day + dt.timedelta(n) for n in range(count)]
@@ -200,20 +276,20 @@ class Sheet:
         """
         due_on = [{step.pk for steps in self.timetable.due_on(d).values() for step in steps} for d in days]
         return [
-            TickRow(step=row.step, cells=tuple(row.step.pk in due for due in due_on))
+            TickRow(step=row.step, text=row.text, cells=tuple(row.step.pk in due for due in due_on))
             for slot in self.slots
             for row in slot.rows
             if self.timetable.phases.get(row.step.pk) or row.step.frequency != schedule.AS_NEEDED
         ]
 
 
-def sheet_for(*, patient: Patient, day: dt.date, plans: QuerySet | None = None) -> Sheet | None:
-    """The plan the patient follows on local date `day`, else the next one to start, as a `Sheet`; or None.
-
-    `plans` is where to look (default all plans), e.g. with the plan's articles prefetched.
-    """
-    plans = Plan.objects.all() if plans is None else plans
-    plan = plans.current_for(patient, day) or plans.with_steps().upcoming_for(patient, day)
+def sheet_for(*, patient: Patient, day: dt.date) -> Sheet | None:
+    """The plan the patient follows on local date `day`, else the next one to start, as a `Sheet`; or None."""
+    language = language_of(patient)
+    steps = with_why(PlanStep.objects.all(), language)
+    plan = Plan.objects.current_for(patient, day, steps=steps) or Plan.objects.with_steps(steps).upcoming_for(
+        patient, day
+    )
     if plan is None:
         return None
     timetable = plan.timetable()
@@ -221,9 +297,18 @@ def sheet_for(*, patient: Patient, day: dt.date, plans: QuerySet | None = None) 
 
     def sheet_step(step: PlanStep) -> SheetStep:
         hold_note = holds[step][0].summary() if step in holds else ""
-        return SheetStep(step=step, progress=step.progress_on(day), hold_note=hold_note)
+        return SheetStep(
+            step=step, text=StepText.of(step, language), progress=step.progress_on(day), hold_note=hold_note
+        )
 
     by_slot = {slot: [] for slot in schedule.SLOTS}
     for step in timetable.steps:
         by_slot[step.slot].append(step)
-    return Sheet(day=day, plan=plan, timetable=timetable, slots=_slots(by_slot, sheet_step))
+    return Sheet(
+        day=day,
+        plan=plan,
+        timetable=timetable,
+        slots=_slots(by_slot, sheet_step),
+        name=plan_text(plan, "name", language),
+        note=plan_text(plan, "note", language),
+    )

@@ -1,11 +1,13 @@
+import functools
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -18,7 +20,7 @@ from portal.redirects import safe_next
 from .checkins import record_check_in
 from .forms import SkinCheckInForm
 from .models import CautionAcknowledgement, Plan, PlanStep, SkinCheckIn, StepCheck
-from .today import Sheet, sheet_for, today_for
+from .today import Sheet, sheet_for, step_title, today_for
 
 GRID_DAYS = 14
 
@@ -39,34 +41,35 @@ def _get_step_for_user(request, pk) -> PlanStep:
     return step
 
 
-def _plans_with_articles():
-    return Plan.objects.prefetch_related(Prefetch("articles", queryset=Article.objects.published()))
+def patient_page(view):
+    """A patient's own page, never cached: `view(request, patient)`. Staff have no plan: they go to the admin."""
+
+    @functools.wraps(view)
+    def page(request, *args, **kwargs):
+        if request.user.is_staff:
+            return redirect("admin:index")
+        return view(request, get_patient_for_user(request), *args, **kwargs)
+
+    return never_cache(login_required(page))
 
 
-@never_cache
-@login_required
-def today(request):
-    if request.user.is_staff:
-        return redirect("admin:index")
-    patient = get_patient_for_user(request)
+@patient_page
+def today(request, patient):
     page = today_for(patient=patient, day=patient.local_today())
     if page.plan is None:
         if page.upcoming is not None:
             what = f"Today: upcoming {page.upcoming.name} v{page.upcoming.version}"
             AccessLog.objects.record(request, patient=patient, action=AccessLog.VIEW, what=what)
-        return render(request, "routines/no_plan.html", {"patient": patient, "upcoming": page.upcoming})
+        context = {"patient": patient, "upcoming": page.upcoming, "upcoming_name": page.name}
+        return render(request, "routines/no_plan.html", context)
     what = f"Today: {page.plan.name} v{page.plan.version}"
     AccessLog.objects.record(request, patient=patient, action=AccessLog.VIEW, what=what)
     return render(request, "routines/today.html", {"patient": patient, "page": page, "plan": page.plan})
 
 
-@never_cache
-@login_required
-def plan_detail(request):
-    if request.user.is_staff:
-        return redirect("admin:index")
-    patient = get_patient_for_user(request)
-    sheet = sheet_for(patient=patient, day=patient.local_today(), plans=_plans_with_articles())
+@patient_page
+def plan_detail(request, patient):
+    sheet = sheet_for(patient=patient, day=patient.local_today())
     if sheet is None:
         return render(request, "routines/no_plan.html", {"patient": patient})
     what = f"Plan: {sheet.plan.name} v{sheet.plan.version}"
@@ -75,10 +78,10 @@ def plan_detail(request):
     return render(request, "routines/plan.html", context)
 
 
-def _articles_for(plan: Plan, patient: Patient) -> list:
-    """The plan's articles, each in the patient's language where a published version exists."""
-    language = language_of(patient)
-    return [article.version_in(language) for article in plan.articles.all()]
+def _articles_for(plan: Plan, patient: Patient) -> list[Article]:
+    """The plan's articles, each in the patient's language where a published version exists (one query)."""
+    articles = Article.objects.versions_of(plan.articles.values("pk"), language_of(patient))
+    return list(articles.only("title", "slug", "summary", "language"))
 
 
 def _back_to_step(request, step: PlanStep):
@@ -97,9 +100,9 @@ def check_step(request, step_id):
     step = _get_step_for_user(request, step_id)
     patient = step.plan.patient
     if step.caution and not CautionAcknowledgement.objects.for_current_version(step).exists():
-        messages.error(
-            request, f"Please read the caution for “{step.title}” and press “I understand” before ticking it off."
-        )
+        title = step_title(step, language_of(patient))
+        message = _("Please read the caution for “%(title)s” and press “I understand” before ticking it off.")
+        messages.error(request, message % {"title": title})
         return _back_to_step(request, step)
     done = StepCheck.objects.toggle(step=step, day=patient.local_today())
     what = f"{'Ticked' if done else 'Unticked'} step: {step.title}"
@@ -126,7 +129,7 @@ def skin_check_in(request):
     patient = get_patient_for_user(request)
     form = SkinCheckInForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Please choose how your skin feels.")
+        messages.error(request, _("Please choose how your skin feels."))
         return redirect(f"{reverse('home')}#skin")
     feeling = form.cleaned_data["feeling"]
     _check_in, flag = record_check_in(patient=patient, day=patient.local_today(), feeling=feeling, now=timezone.now())
@@ -135,11 +138,14 @@ def skin_check_in(request):
     if flag is not None:
         messages.warning(
             request,
-            "Thank you. Your skin has been uncomfortable for a few days, so we have let your dermatologist know. "
-            f"If it gets worse, call the clinic on {settings.CLINIC_PHONE}.",
+            _(
+                "Thank you. Your skin has been uncomfortable for a few days, so we have let your dermatologist know. "
+                "If it gets worse, call the clinic on %(phone)s."
+            )
+            % {"phone": settings.CLINIC_PHONE},
         )
     else:
-        messages.success(request, "Thank you: noted for today.")
+        messages.success(request, _("Thank you: noted for today."))
     return redirect(f"{reverse('home')}#skin")
 
 
@@ -147,6 +153,7 @@ def handout_context(sheet: Sheet, *, patient: Patient) -> dict:
     """Everything a printed plan shows; shared by the print page and both PDFs."""
     grid_days = sheet.tick_days(GRID_DAYS)
     return {
+        "sheet": sheet,
         "plan": sheet.plan,
         "patient": patient,
         "printed_on": sheet.day,
@@ -158,33 +165,25 @@ def handout_context(sheet: Sheet, *, patient: Patient) -> dict:
 
 
 def _plan_pdf(request, patient: Patient) -> "handouts.HttpResponse":
-    sheet = sheet_for(patient=patient, day=patient.local_today(), plans=_plans_with_articles())
-    if sheet is None:
-        raise Http404("This patient has no current plan.")
-    plan = sheet.plan
-    what = f"Plan PDF: {plan.name} v{plan.version}"
-    AccessLog.objects.record(request, patient=patient, action=AccessLog.PRINT, what=what)
-    portal = handouts.portal_url("/")
-    context = {**handout_context(sheet, patient=patient), "portal_link": portal, "qr": handouts.qr_svg(portal)}
-    context["slots"] = _steps_with_notes(sheet)
-    pdf = handouts.render_pdf("handouts/plan.html", context)
+    """The plan as a PDF in the patient's language, whoever prints it (the front desk's may be English)."""
+    with translation.override(language_of(patient)):
+        sheet = sheet_for(patient=patient, day=patient.local_today())
+        if sheet is None:
+            raise Http404("This patient has no current plan.")
+        plan = sheet.plan
+        what = f"Plan PDF: {plan.name} v{plan.version}"
+        AccessLog.objects.record(request, patient=patient, action=AccessLog.PRINT, what=what)
+        portal = handouts.portal_url("/")
+        context = {**handout_context(sheet, patient=patient), "portal_link": portal, "qr": handouts.qr_svg(portal)}
+        pdf = handouts.render_pdf("handouts/plan.html", context)
     return handouts.pdf_response(pdf, f"plan-{patient.chart_number}-v{plan.version}")
-
-
-def _steps_with_notes(sheet: Sheet) -> list[tuple[str, str, list[PlanStep]]]:
-    """The sheet's slots as templates/handouts/plan.html reads them: [(slot, label, steps)], each step
-    carrying its row's `progress` and `hold_note`. The steps are the sheet's own, loaded for this PDF."""
-    for slot in sheet.slots:
-        for row in slot.rows:
-            row.step.progress, row.step.hold_note = row.progress, row.hold_note
-    return [(slot.slot, slot.label, [row.step for row in slot.rows]) for slot in sheet.slots]
 
 
 @handouts.printout
 @login_required
 def plan_print(request):
     patient = get_patient_for_user(request)
-    sheet = sheet_for(patient=patient, day=patient.local_today(), plans=_plans_with_articles())
+    sheet = sheet_for(patient=patient, day=patient.local_today())
     if sheet is None:
         return render(request, "routines/no_plan.html", {"patient": patient})
     what = f"Plan print page: {sheet.plan.name} v{sheet.plan.version}"

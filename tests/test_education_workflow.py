@@ -7,6 +7,7 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from education.models import Article, add_months
+from tests.admin_forms import management_form
 from tests.factories import ArticleFactory, UserFactory
 
 CHANGELIST = "/admin/education/article/"
@@ -166,7 +167,14 @@ def test_it_sends_a_published_article_back_to_review_when_an_author_edits_it(cli
     client.force_login(author)
     response = client.post(
         f"{CHANGELIST}{article.pk}/change/",
-        {"title": article.title, "slug": article.slug, "summary": "", "body": "Unreviewed claim.", "language": "en"},
+        {
+            "title": article.title,
+            "slug": article.slug,
+            "summary": "",
+            "body": "Unreviewed claim.",
+            "language": "en",
+            **management_form("questions", 0),
+        },
     )
     assert response.status_code == 302
     article.refresh_from_db()

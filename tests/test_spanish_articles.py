@@ -17,6 +17,7 @@ from education.models import Article
 from education.rendering import count_spanish_syllables, szigriszt_pazos
 from portal import handouts
 from routines.models import Plan
+from tests.admin_forms import management_form
 from tests.factories import ArticleFactory, ConditionFactory
 from tests.untranslated import english_left
 
@@ -258,6 +259,7 @@ def test_it_files_a_new_translation_under_its_originals_conditions(derm_client, 
             "body": "Póngase protector solar cada mañana.",
             "language": "es",
             "translation_of": sunscreen.pk,
+            **management_form("questions", 0),
         },
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
