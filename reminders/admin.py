@@ -43,7 +43,7 @@ class ReminderAdmin(LargeTableAdmin, ReadOnlyAdmin):
 
 
 # The patient's reminder settings: changing any of them on the patient page re-plans their reminders.
-REMINDER_FIELDS = frozenset(ReminderPreferencesForm.Meta.fields)
+REMINDER_FIELDS = frozenset([*ReminderPreferencesForm.Meta.fields, "step_reminders", "weekly_digest"])
 
 admin.site.unregister(Patient)
 

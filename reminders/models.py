@@ -12,6 +12,10 @@ from portal.models import Patient
 from routines import schedule
 from routines.models import Plan
 
+# The slot of a weekly digest row: one email a week instead of a reminder per routine (see reminders/digest.py).
+DIGEST = "digest"
+SLOT_CHOICES = [*schedule.SLOT_CHOICES[:2], (DIGEST, _("Weekly digest"))]
+
 
 def grace() -> dt.timedelta:
     """How late a reminder may still go out; older ones are skipped, never sent late."""
@@ -57,7 +61,9 @@ class Reminder(models.Model):
     """One scheduled message, and the queue entry that sends it.
 
     The unique (plan, slot, local_date, channel) constraint makes planning
-    idempotent. A row goes pending → sending → sent, failed or skipped; the
+    idempotent; a weekly digest (slot "digest", `local_date` its day) is also
+    unique per patient and date, whichever of their plans it was planned from.
+    A row goes pending → sending → sent, failed or skipped; the
     conditional pending → sending UPDATE is what makes sending exactly-once
     (see reminders/sending.py).
     """
@@ -77,7 +83,7 @@ class Reminder(models.Model):
     # Every send writes its row twice (claim, outcome), and each write touches every index: no index here
     # repeats another's leading column. The unique (plan, …) constraint serves lookups by plan.
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="reminders", db_index=False)
-    slot = models.CharField(max_length=8, choices=schedule.SLOT_CHOICES[:2])
+    slot = models.CharField(max_length=8, choices=SLOT_CHOICES)
     local_date = models.DateField()
     due_at = models.DateTimeField(db_index=True)
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.EMAIL)
@@ -102,7 +108,11 @@ class Reminder(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["plan", "slot", "local_date", "channel"], name="reminder_unique_plan_slot_date_channel"
-            )
+            ),
+            # One digest a patient and week even when two plans run that day (a routine re-assigned mid-week).
+            models.UniqueConstraint(
+                fields=["patient", "local_date"], condition=Q(slot=DIGEST), name="reminder_one_digest_per_patient_day"
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "due_at"], name="reminder_status_due"),
@@ -112,6 +122,10 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_slot_display()} reminder for {self.patient} on {self.local_date} ({self.status})"
+
+    @property
+    def is_digest(self) -> bool:
+        return self.slot == DIGEST
 
     def is_due(self, now: dt.datetime) -> bool:
         """Whether this row, as loaded, may be sent at `now`: `Reminder.objects.due(now)` for one row in hand."""

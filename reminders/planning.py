@@ -8,6 +8,12 @@ history. Inserts are batched `bulk_create(ignore_conflicts=True)`: the unique
 (plan, slot, local_date, channel) constraint makes planning idempotent and
 safe to run from several workers at once.
 
+Weekly digest. For a patient who chose it and consented to email, one more
+email row on their digest weekday (slot "digest", local date that day, at
+their digest time) while a plan runs that day; a patient-and-date unique
+constraint keeps it to one even when two plans run. Step reminders are
+planned only for patients who chose them.
+
 Daylight saving. A reminder time that does not exist on a spring-forward day
 moves to the first valid minute after the gap; an ambiguous time on a
 fall-back day uses its first occurrence (fold=0). Exactly one reminder per
@@ -26,7 +32,7 @@ from portal.models import Patient
 from routines import schedule
 from routines.models import Plan
 
-from .models import Reminder, grace
+from .models import DIGEST, Reminder, grace
 
 SLOTS = (schedule.MORNING, schedule.EVENING)
 
@@ -68,9 +74,9 @@ def consented_channels(patient: Patient) -> list[str]:
 
 
 def reminders_for_plan(plan: Plan, *, start: dt.datetime, end: dt.datetime) -> Iterator[Reminder]:
-    """Unsaved Reminder rows for `plan` due within [start, end]."""
+    """Unsaved step-reminder rows for `plan` due within [start, end] (none if the patient turned them off)."""
     patient = plan.patient
-    channels = consented_channels(patient)
+    channels = consented_channels(patient) if patient.step_reminders else []
     if not channels:
         return
     tz = patient.tz
@@ -89,6 +95,28 @@ def reminders_for_plan(plan: Plan, *, start: dt.datetime, end: dt.datetime) -> I
         day += dt.timedelta(days=1)
 
 
+def wants_digest(patient: Patient) -> bool:
+    """Whether the patient chose the weekly digest and may be emailed."""
+    return patient.weekly_digest and patient.email_consent
+
+
+def digests_for_plan(plan: Plan, *, start: dt.datetime, end: dt.datetime) -> Iterator[Reminder]:
+    """Unsaved weekly-digest rows for `plan`'s patient due within [start, end], on days the plan runs."""
+    patient = plan.patient
+    if not wants_digest(patient):
+        return
+    tz = patient.tz
+    day, last = start.astimezone(tz).date(), end.astimezone(tz).date()
+    day += dt.timedelta(days=(patient.digest_weekday - day.weekday()) % 7)
+    while day <= last:
+        due_at = local_due_at(day, patient.digest_time, tz)
+        if start <= due_at <= end and plan.is_running_on(day):
+            yield Reminder(
+                patient=patient, plan=plan, slot=DIGEST, local_date=day, due_at=due_at, channel=Reminder.Channel.EMAIL
+            )
+        day += dt.timedelta(days=7)
+
+
 def plan_reminders(*, now: dt.datetime, patient_ids: Iterable[int] | None = None, batch_size: int | None = None) -> int:
     """Create the missing reminders due in [now - grace, now + plan-ahead].
 
@@ -104,7 +132,11 @@ def plan_reminders(*, now: dt.datetime, patient_ids: Iterable[int] | None = None
     plans = (
         Plan.objects.filter(status=Plan.Status.ACTIVE, start_date__lte=last_day)
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=first_day))
-        .filter(Q(patient__email_consent=True) | Q(patient__sms_consent=True))
+        .filter(
+            Q(patient__step_reminders=True, patient__email_consent=True)
+            | Q(patient__step_reminders=True, patient__sms_consent=True)
+            | Q(patient__weekly_digest=True, patient__email_consent=True)
+        )
         .select_related("patient")
         # Steps, phases and the patients' procedures (holds): a few queries per chunk, not per plan.
         .with_schedule()
@@ -118,7 +150,12 @@ def plan_reminders(*, now: dt.datetime, patient_ids: Iterable[int] | None = None
         if not chunk:
             return offered
         last_pk = chunk[-1].pk
-        rows = [row for plan in chunk for row in reminders_for_plan(plan, start=start, end=end)]
+        rows = [
+            row
+            for plan in chunk
+            for rows_for in (reminders_for_plan, digests_for_plan)
+            for row in rows_for(plan, start=start, end=end)
+        ]
         Reminder.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
         offered += len(rows)
 

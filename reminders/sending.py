@@ -23,7 +23,8 @@ of it against one PostgreSQL database. The rules that make that safe:
   once, with the error text and a retry backed off exponentially (until
   REMINDER_MAX_ATTEMPTS, the end of the grace window, or a permanent error),
   and so are skips with the reason (patient paused, plan not running, no
-  consent, nothing due; too late is recorded by `skip_late`). When the batch
+  consent, the patient turned that kind of message off, nothing due; too late
+  is recorded by `skip_late`). When the batch
   is done, one UPDATE settles its `sending` rows as `sent`, stamped when each
   send began. Nothing is ever sent late.
 - Crash. A worker killed mid-batch leaves its claimed rows `sending` and the
@@ -36,6 +37,9 @@ of it against one PostgreSQL database. The rules that make that safe:
   is "sent at most once", and a duplicate health email is worse than one
   missed nudge that staff can see (and resend with the admin's "Retry"
   action).
+- Weekly digests are rows of the same table (slot "digest"), leased,
+  claimed, recorded and recovered exactly like step reminders; only what is
+  checked before sending and the message itself differ (see `compose`).
 - Clock. Without a fixed `now`, each row reads the clock again, so a slow
   mail server cannot carry a send past the grace window; and a worker stops
   working through its lease once the lease runs out, leaving the rest to
@@ -64,16 +68,19 @@ from portal.language import language_of
 from portal.models import Patient
 from routines.models import Plan
 
+from . import digest
 from .models import Reminder, grace
 
 # plan_reminders and reminders_for_plan are transitional: tests/test_holds.py, tests/test_phases.py and
 # deploy/drill/checks.py still reach them through this module; drop them once those import reminders.planning.
-from .planning import consented_channels, plan_reminders, reminders_for_plan  # noqa: F401
+from .planning import consented_channels, plan_reminders, reminders_for_plan, wants_digest  # noqa: F401
 from .transports import Message, TransportError, get_transport
 
 logger = logging.getLogger(__name__)
 
 UNSUBSCRIBE_SALT = "routines.reminders.unsubscribe"  # unchanged by the move: links already emailed keep working
+# What a digest's one-click link turns off: the digest only (step reminders and other email stay as chosen).
+UNSUBSCRIBE_DIGEST = "digest"
 # How long a worker holds the rows it leased. After a crash they wait this long before another worker sends them.
 LEASE = dt.timedelta(minutes=1)
 
@@ -241,12 +248,10 @@ def send_one(reminder: Reminder, *, now: dt.datetime, hidden_words: list[str]) -
     if not claim(reminder, now=now):
         return ""
     try:
-        steps = reminder.plan.steps_due_on(reminder.local_date)[reminder.slot]
-        reason = skip_reason(reminder, steps=steps)
-        if reason:
-            record(reminder, status=Reminder.Status.SKIPPED, skip_reason=reason)
+        message = compose(reminder, hidden_words=hidden_words)
+        if isinstance(message, str):
+            record(reminder, status=Reminder.Status.SKIPPED, skip_reason=message)
             return Reminder.Status.SKIPPED
-        message = build_message(reminder, steps=steps, hidden_words=hidden_words)
         get_transport(reminder.channel).send(message)
     except Exception as exc:
         # Anything unexpected is recorded like a transport error, never left "sending".
@@ -273,8 +278,14 @@ def next_attempt_at(reminder: Reminder, *, attempts: int, now: dt.datetime, perm
     return at if at <= reminder.due_at + grace() else None
 
 
-def skip_reason(reminder: Reminder, *, steps: list) -> str:
-    """Why this claimed reminder must not be sent, or "" to send it.
+def compose(reminder: Reminder, *, hidden_words: list[str]) -> Message | str:
+    """The message for this claimed row (a step reminder or a weekly digest), or the reason to skip it."""
+    steps = None if reminder.is_digest else reminder.plan.steps_due_on(reminder.local_date)[reminder.slot]
+    return skip_reason(reminder, steps=steps) or build_message(reminder, steps=steps, hidden_words=hidden_words)
+
+
+def skip_reason(reminder: Reminder, *, steps: list | None) -> str:
+    """Why this claimed reminder must not be sent, or "" to send it. `steps`: those due, None for a digest.
 
     Too late is not among the reasons: a claim only wins a row inside the grace
     window, and `skip_late` records the rest.
@@ -288,6 +299,10 @@ def skip_reason(reminder: Reminder, *, steps: list) -> str:
         return f"The plan is not running on {day:%Y-%m-%d} ({plan.get_status_display().lower()})."
     if reminder.channel not in consented_channels(patient):
         return f"No consent for {reminder.get_channel_display()} reminders."
+    if reminder.is_digest:
+        return "" if wants_digest(patient) else "The patient turned off the weekly digest."
+    if not patient.step_reminders:
+        return "The patient turned off step reminders."
     if not steps:
         return "No steps are due in this slot any more."
     return ""
@@ -336,30 +351,34 @@ def _connection_lost(exc: Exception) -> bool:
 
 
 def condition_names() -> list[str]:
-    """Names that must never appear in a message (email and SMS are not private)."""
-    return list(Condition.objects.values_list("name", flat=True))
+    """Names, in every language, that must never appear in a message (email and SMS are not private)."""
+    return [name for pair in Condition.objects.values_list("name", "name_es") for name in pair if name]
+
+
+def names_a_condition(text: str, hidden_words: list[str]) -> bool:
+    words = [re.escape(word) for word in hidden_words if word]
+    return bool(words) and re.search("|".join(words), text, re.IGNORECASE) is not None
 
 
 def safe_step_names(steps: list, hidden_words: list[str]) -> list[str]:
     """Step titles for a message; a title naming a condition becomes a neutral label."""
-    pattern = re.compile("|".join(re.escape(w) for w in hidden_words if w), re.IGNORECASE) if hidden_words else None
-    names = []
-    for n, step in enumerate(steps, start=1):
-        title = step.title
-        names.append(
-            _("Step %(number)s of your routine") % {"number": n} if pattern and pattern.search(title) else title
-        )
-    return names
+    neutral = _("Step %(number)s of your routine")
+    return [
+        neutral % {"number": n} if names_a_condition(step.title, hidden_words) else step.title
+        for n, step in enumerate(steps, start=1)
+    ]
 
 
 def unsubscribe_token(patient: Patient, channel: str) -> str:
+    """A signed token to unsubscribe in one click from `channel` (email, sms) or the digest (UNSUBSCRIBE_DIGEST)."""
     return signing.dumps({"p": patient.pk, "c": channel}, salt=UNSUBSCRIBE_SALT)
 
 
 def read_unsubscribe_token(token: str) -> tuple[int, str]:
-    """(patient id, channel) from a token; raises signing.BadSignature if forged."""
+    """(patient id, channel or UNSUBSCRIBE_DIGEST) from a token; raises signing.BadSignature if forged."""
     data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
-    if not isinstance(data, dict) or data.get("c") not in Reminder.Channel.values or not isinstance(data.get("p"), int):
+    kinds = [*Reminder.Channel.values, UNSUBSCRIBE_DIGEST]
+    if not isinstance(data, dict) or data.get("c") not in kinds or not isinstance(data.get("p"), int):
         raise signing.BadSignature("Malformed unsubscribe token")
     return data["p"], data["c"]
 
@@ -378,39 +397,73 @@ def _settings_path() -> str:
     return reverse("reminders:settings")
 
 
-def build_message(reminder: Reminder, *, steps: list, hidden_words: list[str]) -> Message:
-    """The reminder's text (and HTML for email), in the patient's language.
+def build_message(reminder: Reminder, *, steps: list | None, hidden_words: list[str]) -> Message:
+    """The reminder's or digest's text (and HTML for email), in the patient's language.
 
-    Names steps; never the plan or a condition.
+    Names steps and (in a digest) an article; never the plan or a condition.
     """
     with translation.override(language_of(reminder.patient)):
+        if reminder.is_digest:
+            return _build_digest(reminder, hidden_words=hidden_words)
         return _build_message(reminder, steps=steps, hidden_words=hidden_words)
 
 
-def _build_message(reminder: Reminder, *, steps: list, hidden_words: list[str]) -> Message:
-    patient = reminder.patient
-    names = safe_step_names(steps, hidden_words)
-    context = {
+def _base_context(patient: Patient, unsubscribe_from: str) -> dict:
+    """What every message's template reads: greeting, links and the clinic's signature."""
+    return {
         "first_name": patient.first_name,
-        "slot": reminder.get_slot_display().lower(),
-        "steps": names,
-        "count": len(names),
         "portal_url": settings.PORTAL_BASE_URL + "/",
         "settings_url": settings_url(),
-        "unsubscribe_url": unsubscribe_url(patient, reminder.channel),
+        "unsubscribe_url": unsubscribe_url(patient, unsubscribe_from),
         "clinic_name": settings.CLINIC_NAME,
         "clinic_phone": settings.CLINIC_PHONE,
     }
-    if reminder.channel == Reminder.Channel.SMS:
-        return Message(to=patient.phone, subject="", text=render_to_string("emails/reminder_sms.txt", context).strip())
+
+
+def _email(patient: Patient, template: str, context: dict) -> Message:
+    """An email from the `template` triplet (_subject.txt, .txt, .html) with RFC 8058 one-click unsubscribe."""
     return Message(
         to=patient.user.email,
-        subject=" ".join(render_to_string("emails/reminder_subject.txt", context).split()),
-        text=render_to_string("emails/reminder.txt", context),
-        html=render_to_string("emails/reminder.html", context),
+        subject=" ".join(render_to_string(f"{template}_subject.txt", context).split()),
+        text=render_to_string(f"{template}.txt", context),
+        html=render_to_string(f"{template}.html", context),
         headers={
             # RFC 8058 one-click unsubscribe: mail clients POST to this URL.
             "List-Unsubscribe": f"<{context['unsubscribe_url']}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
     )
+
+
+def _build_message(reminder: Reminder, *, steps: list, hidden_words: list[str]) -> Message:
+    patient = reminder.patient
+    names = safe_step_names(steps, hidden_words)
+    context = {
+        **_base_context(patient, reminder.channel),
+        "slot": reminder.get_slot_display().lower(),
+        "steps": names,
+        "count": len(names),
+    }
+    if reminder.channel == Reminder.Channel.SMS:
+        return Message(to=patient.phone, subject="", text=render_to_string("emails/reminder_sms.txt", context).strip())
+    return _email(patient, "emails/reminder", context)
+
+
+def _build_digest(reminder: Reminder, *, hidden_words: list[str]) -> Message:
+    patient = reminder.patient
+    content = digest.digest_for(reminder)
+    article = content.article
+    context = {
+        **_base_context(patient, UNSUBSCRIBE_DIGEST),
+        "week": content.week,
+        "on_track": content.on_track,
+        "tip": content.tip,
+        "article_title": article
+        and (_("An article from your care team") if names_a_condition(article.title, hidden_words) else article.title),
+        "article_url": article and settings.PORTAL_BASE_URL + article.get_absolute_url(),
+        "pauses": [
+            {"summary": pause.summary, "steps": ", ".join(safe_step_names(pause.steps, hidden_words))}
+            for pause in content.pauses
+        ],
+    }
+    return _email(patient, "emails/digest", context)

@@ -78,6 +78,8 @@ def calendar_feed(request, token):
 
 def _audit_text(channel: str) -> str:
     """The access log's words, in English like the rest of the log whatever the patient reads."""
+    if channel == sending.UNSUBSCRIBE_DIGEST:
+        return "Unsubscribed from the weekly digest"
     with translation.override("en"):
         return f"Unsubscribed from {Reminder.Channel(channel).label} reminders"
 
@@ -88,7 +90,10 @@ def _audit_text(channel: str) -> str:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, token):
-    """GET asks for confirmation; POST stops reminders on the token's channel."""
+    """GET asks for confirmation; POST stops reminders on the token's channel, or the weekly digest.
+
+    A digest's link turns off the digest only: step reminders and the email consent stay as they were.
+    """
     try:
         patient_id, channel = sending.read_unsubscribe_token(token)
     except signing.BadSignature:
@@ -101,16 +106,19 @@ def unsubscribe(request, token):
     # Reached from an email without logging in: the page speaks the patient's language, not the browser's.
     translation.activate(language_of(patient))
     request.LANGUAGE_CODE = translation.get_language()
-    channel_label = dict(Reminder.Channel.choices)[channel]
+    digest = channel == sending.UNSUBSCRIBE_DIGEST
+    channel_label = "" if digest else dict(Reminder.Channel.choices)[channel]
     if request.method == "POST":
-        setattr(patient, f"{channel}_consent", False)
-        patient.save(update_fields=[f"{channel}_consent"])
+        field = "weekly_digest" if digest else f"{channel}_consent"
+        setattr(patient, field, False)
+        patient.save(update_fields=[field])
         AccessLog.objects.record(
             request,
             patient=patient,
             action=AccessLog.CHANGE,
             what=_audit_text(channel),
         )
-        # Pending reminders on this channel are skipped at send time ("no consent").
-        return render(request, "reminders/unsubscribe_done.html", {"channel": channel_label})
-    return render(request, "reminders/unsubscribe_confirm.html", {"channel": channel_label, "token": token})
+        # Pending rows are skipped at send time ("no consent", "turned off the weekly digest").
+        return render(request, "reminders/unsubscribe_done.html", {"channel": channel_label, "digest": digest})
+    context = {"channel": channel_label, "digest": digest, "token": token}
+    return render(request, "reminders/unsubscribe_confirm.html", context)

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import pytest
 import time_machine
 
 from reminders import planning
@@ -22,6 +23,9 @@ def valid(**changes):
         "evening_reminder_time": "21:00",
         "time_zone": "Europe/Madrid",
         "email_consent": "on",
+        "sends": "both",
+        "digest_weekday": "6",
+        "digest_time": "10:00",
     }
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
@@ -98,6 +102,10 @@ def test_it_rejects_bad_input_and_changes_nothing(alice, client):
         valid(morning_reminder_time="22:00"),
         valid(paused_until="2027-03-01"),
         valid(sms_consent="on"),
+        valid(sends="everything"),
+        valid(sends=None),
+        valid(digest_weekday="7"),
+        valid(digest_time="noon"),
     ):
         response = alice_client.post("/reminders/", bad)
         assert response.status_code == 400
@@ -105,6 +113,34 @@ def test_it_rejects_bad_input_and_changes_nothing(alice, client):
         alice.refresh_from_db()
         assert (alice.morning_reminder_time, alice.time_zone) == (dt.time(8, 0), "America/New_York")
         assert alice.sms_consent is False
+        assert (alice.step_reminders, alice.weekly_digest, alice.digest_weekday) == (True, True, 6)
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize(
+    "sends, switches",
+    [("both", (True, True)), ("steps", (True, False)), ("digest", (False, True)), ("none", (False, False))],
+)
+def test_it_saves_what_the_patient_chose_to_get(alice, client, sends, switches):
+    alice_client = signed_in(client, alice)
+    response = alice_client.post("/reminders/", valid(sends=sends, digest_weekday="2", digest_time="18:30"))
+    assert response.status_code == 302
+    alice.refresh_from_db()
+    assert (alice.step_reminders, alice.weekly_digest) == switches
+    assert (alice.digest_weekday, alice.digest_time) == (2, dt.time(18, 30))
+    page = alice_client.get("/reminders/").content.decode()
+    checked = [tag for tag in page.split("<input") if 'name="sends"' in tag and "checked" in tag]
+    assert len(checked) == 1 and f'value="{sends}"' in checked[0]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_it_replans_when_the_patient_turns_step_reminders_off(alice, client):
+    alice_client = signed_in(client, alice)
+    make_plan(alice)
+    alice_client.post("/reminders/", valid())
+    assert Reminder.objects.filter(slot__in=["morning", "evening"], due_at__gt=NOW).exists()
+    alice_client.post("/reminders/", valid(sends="digest"))
+    assert not Reminder.objects.filter(slot__in=["morning", "evening"], due_at__gt=NOW).exists()
 
 
 def test_it_is_for_patients_only(derm_client):
