@@ -14,8 +14,7 @@ from tests.factories import NOON_UTC, PatientFactory, StaffFactory
 
 
 def make_patient(username, chart, **fields) -> Patient:
-    """Kept until test_today, test_holds, test_scale_queries, test_reminder_concurrency and
-    test_reminder_dst build patients with tests.factories.PatientFactory."""
+    """Kept until test_today builds its patients with tests.factories.PatientFactory."""
     return PatientFactory(username=username, chart_number=chart, **fields)
 
 

@@ -1,13 +1,11 @@
-"""Old names for tests.factories, kept until test_today, test_holds, test_cautions, test_phases,
-test_plan_checks and test_scale_queries convert (no tests in here)."""
+"""Old names for tests.factories, kept until test_today and test_phases convert (no tests in here)."""
 
 import datetime as dt
 
 from routines.models import Plan, RoutineTemplate
-from tests.admin_forms import step_form_values
 from tests.factories import NOON_UTC, TODAY, PlanFactory, RoutineTemplateFactory
 
-__all__ = ["NOON_UTC", "TODAY", "make_plan", "milia_template", "step_form_values"]
+__all__ = ["NOON_UTC", "TODAY", "make_plan", "milia_template"]
 
 
 def make_plan(patient, *, steps: int = 3, start: dt.date = TODAY, **fields) -> Plan:
