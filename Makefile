@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test lint install bench clean
+.PHONY: run test lint install bench clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ bench: install
 	$(BIN)/python bench/bench_load.py --db postgres
 	$(BIN)/python bench/bench_reminders.py
 	$(BIN)/python bench/count_instructions.py
+
+# The README's staff-side screenshots (docs/screenshots/*.png): demo data in a scratch SQLite database,
+# the dev server on a free port, Debian's Chromium at 1280×900. Nothing else is touched.
+screenshots: install
+	$(BIN)/python docs/screenshots/make_screenshots.py
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles .pytest_cache
