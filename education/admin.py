@@ -115,6 +115,19 @@ class TeachBackQuestionInline(admin.StackedInline):
     verbose_name = "teach-back question"
     verbose_name_plural = "Teach-back questions (up to three; part of the text: a change re-opens medical review)"
 
+    # Part of the article's text, so whoever may change (or view) the article may change (or view) them.
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("education.view_article") or self.has_change_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return self.has_change_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_perm("education.change_article")
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_change_permission(request, obj)
+
 
 @admin.register(Article)
 class ArticleAdmin(HistoryAdmin):
@@ -273,14 +286,13 @@ class PatientAdmin(BasePatientAdmin):
     routines' patient page builds on this one, as reminders' builds on that.
     """
 
-    READING_PERMISSION = "education.view_articleread"
     readonly_fields = [*BasePatientAdmin.readonly_fields, "reading"]
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
-        # Whether a patient understood their treatment is part of the clinical record (HL7 EHR-S CPS.8.5):
-        # shown to those who may view reading records, the dermatologists (portal/roles.py).
-        if obj is None or not request.user.has_perm(self.READING_PERMISSION):
+        # For everyone who opens the patient page, the front desk too: which of the plan's articles the
+        # patient read and understood says nothing the plan (which the desk sees and prints) does not.
+        if obj is None:
             return fieldsets
         return [*fieldsets, ("Reading and understanding", {"fields": ["reading"]})]
 

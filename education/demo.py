@@ -7,7 +7,7 @@ import datetime as dt
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from .models import Article, Condition, add_months
+from .models import Article, Condition, TeachBackQuestion, add_months
 
 CONDITIONS = [
     # name, slug, ICD-10 code, name in Spanish
@@ -40,6 +40,13 @@ get them too, most of all on skin that has had a lot of sun.
 Milia are harmless. Many go away on their own. Squeezing them rarely works. It
 can hurt your skin and leave a mark. If a bump bothers you, ask us. We can
 remove it safely in the office.
+
+## How we treat milia
+
+- Exfoliate gently every day, so dead skin cells do not get stuck.
+- Put glycolic acid on every other evening. Let it dry for ten minutes. Then
+  put on your moisturizer.
+- Put on sunscreen every morning. Sun damage helps milia form.
 """
 
 EXFOLIATION = """\
@@ -110,6 +117,27 @@ A simple routine keeps your skin smooth:
 If milia still come back, we can remove them in the office.
 """
 
+MOISTURIZER = """\
+A moisturizer is the last step of your evening routine. It keeps your skin soft
+and calm while the other products work.
+
+## How to use it
+
+1. Wait until the glycolic acid or retinol has dried. Ten minutes is enough.
+2. Put a small amount of moisturizer on your fingers.
+3. Smooth it over your whole face and your neck.
+4. Then go to bed.
+
+## Which one to use
+
+- Pick one with no fragrance. Fragrance can sting skin that is already
+  working hard.
+- A light cream or lotion is enough. Heavy oils can trap dead skin cells.
+- Use it every evening, also on nights with no glycolic acid or retinol.
+
+If your skin feels tight, dry or sore, tell us. We may change your routine.
+"""
+
 IN_OFFICE_DRAFT = """\
 Some milia do not go away with home care. Your dermatologist can remove them in
 the office. It takes a few minutes. We use a tiny sterile needle to open the
@@ -158,6 +186,14 @@ ARTICLES = [
         True,
     ),
     (
+        "evening-moisturizer",
+        "Your evening moisturizer",
+        "Why a plain moisturizer ends your evening routine, and how to put it on.",
+        MOISTURIZER,
+        ["milia"],
+        True,
+    ),
+    (
         "in-office-milia-removal",
         "Removing milia in the office",
         "What happens when your dermatologist removes milia, and how to care for your skin afterwards.",
@@ -199,6 +235,15 @@ sol.
 Los milia no hacen daño. Muchos se van solos. Apretarlos casi nunca funciona.
 Puede lastimar su piel y dejarle una marca. Si un bultito le molesta, díganos.
 Podemos sacarlo sin riesgo aquí en el consultorio.
+
+## Cómo tratamos los milia
+
+- Exfolie la piel con suavidad cada día. Así las células muertas no se quedan
+  atrapadas.
+- Póngase ácido glicólico una noche sí y otra no. Deje que se seque diez
+  minutos. Luego póngase la crema hidratante.
+- Póngase protector solar cada mañana. El daño del sol ayuda a que salgan
+  milia.
 """
 
 EXFOLIATION_ES = """\
@@ -271,6 +316,28 @@ Una rutina sencilla mantiene su piel lisa:
 Si los milia vuelven, podemos sacarlos aquí en el consultorio.
 """
 
+MOISTURIZER_ES = """\
+La crema hidratante es el último paso de su rutina de la noche. Mantiene la
+piel suave y tranquila mientras los otros productos hacen su trabajo.
+
+## Cómo usarla
+
+1. Espere a que el ácido glicólico o el retinol se seque. Bastan diez minutos.
+2. Ponga un poco de crema en los dedos.
+3. Extiéndala por toda la cara y el cuello.
+4. Luego vaya a dormir.
+
+## Cuál usar
+
+- Elija una sin perfume. El perfume puede arder en la piel que ya está
+  trabajando.
+- Basta una crema o loción ligera. Los aceites espesos pueden atrapar células
+  muertas.
+- Úsela todas las noches, también las noches sin ácido glicólico ni retinol.
+
+Si siente la piel tirante, seca o irritada, díganos. Podemos cambiar su rutina.
+"""
+
 # slug, original's slug, title, summary, body
 SPANISH_ARTICLES = [
     (
@@ -301,7 +368,48 @@ SPANISH_ARTICLES = [
         "El sol ayuda a que salgan milia. Un FPS 30 o más cada mañana es la mejor forma de evitarlos.",
         SUNSCREEN_ES,
     ),
+    (
+        "crema-hidratante-de-noche",
+        "evening-moisturizer",
+        "Su crema hidratante de la noche",
+        "Por qué una crema hidratante sencilla cierra su rutina de la noche, y cómo ponérsela.",
+        MOISTURIZER_ES,
+    ),
 ]
+
+# Teach-back questions, by article slug: question, choices, number of the right one, explanation.
+QUESTIONS = {
+    "milia-vs-acne": [
+        (
+            "Should you squeeze milia?",
+            ["Yes, it is the quickest way to clear them", "No, ask us to remove them safely"],
+            2,
+            "Milia are closed cysts: squeezing rarely works and can hurt your skin or leave a mark. "
+            "We can remove them safely in the office.",
+        ),
+        (
+            "How long does glycolic acid dry before the moisturizer?",
+            ["One minute", "Ten minutes", "One hour"],
+            2,
+            "Let it dry for ten minutes, then put on your moisturizer and go to bed.",
+        ),
+    ],
+    "milia-y-acne": [
+        (
+            "¿Debe apretar los milia?",
+            ["Sí, así se van más rápido", "No, pídanos que los saquemos sin riesgo"],
+            2,
+            "Los milia son quistes cerrados: apretarlos casi nunca funciona y puede lastimar la piel o dejar "
+            "una marca. Podemos sacarlos sin riesgo en el consultorio.",
+        ),
+        (
+            "¿Cuánto tiempo debe secarse el ácido glicólico antes de la crema hidratante?",
+            ["Un minuto", "Diez minutos", "Una hora"],
+            2,
+            "Déjelo secar diez minutos; luego póngase la crema hidratante y vaya a dormir.",
+        ),
+    ],
+}
 
 
 def _published_by(dermatologist, reviewed_on) -> dict:
@@ -311,6 +419,7 @@ def _published_by(dermatologist, reviewed_on) -> dict:
         "reviewed_on": reviewed_on,
         "next_review_due": add_months(reviewed_on, 12),
         "published_at": timezone.now() - dt.timedelta(days=30),
+        "revision": 1,
     }
 
 
@@ -359,7 +468,27 @@ def seed(*, stdout) -> None:
             article.conditions.set([conditions[c] for c in condition_slugs])
             created += 1
     spanish = _seed_spanish(dermatologist, reviewed_on)
+    _seed_questions()
     stdout.write(
         f"Education: {len(ARTICLES)} demo articles ({created} new) and {len(SPANISH_ARTICLES)} in Spanish "
-        f"({spanish} new), conditions Milia and Acne"
+        f"({spanish} new), conditions Milia and Acne, teach-back questions on the milia article"
     )
+
+
+def _seed_questions() -> None:
+    """The milia article's teach-back questions, in English and Spanish, unless it has some."""
+    for slug, questions in QUESTIONS.items():
+        article = Article.objects.get(slug=slug)
+        if article.questions.exists():
+            continue
+        TeachBackQuestion.objects.bulk_create(
+            TeachBackQuestion(
+                article=article,
+                position=position,
+                question=question,
+                **{f"choice_{n}": choice for n, choice in enumerate(choices, start=1)},
+                correct_choice=right,
+                explanation=explanation,
+            )
+            for position, (question, choices, right, explanation) in enumerate(questions, start=1)
+        )

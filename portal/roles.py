@@ -16,10 +16,6 @@ ROLE_PERMISSIONS = {
             ("portal", "accesslog", ("view",)),
             ("education", "condition", ("view", "add", "change", "delete")),
             ("education", "article", ("view", "add", "change", "delete")),
-            ("education", "teachbackquestion", ("view", "add", "change", "delete")),
-            # A patient's reading and teach-back answers: the patient page's "Reading and understanding".
-            ("education", "articleread", ("view",)),
-            ("education", "teachbackanswer", ("view",)),
             ("routines", "product", ("view", "add", "change", "delete")),
             ("routines", "routinetemplate", ("view", "add", "change", "delete")),
             ("routines", "templatestep", ("view", "add", "change", "delete")),
@@ -49,7 +45,6 @@ ROLE_PERMISSIONS = {
             ("portal", "invitation", ("view",)),
             ("education", "condition", ("view",)),
             ("education", "article", ("view",)),
-            ("education", "teachbackquestion", ("view",)),
             ("routines", "product", ("view",)),
             ("routines", "routinetemplate", ("view",)),
             ("routines", "templatestep", ("view",)),

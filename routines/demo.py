@@ -12,6 +12,7 @@ from .models import (
     ConflictRule,
     Plan,
     PlanPhase,
+    PlanStep,
     Procedure,
     ProcedureType,
     Product,
@@ -43,8 +44,21 @@ PRODUCTS = [
     ("Broad-Spectrum Sunscreen SPF 30+", "", C.SUNSCREEN, "zinc oxide", 30, "At least SPF 30, every morning."),
 ]
 
+# The article explaining each product (education/demo.py): a step using it links it (`Product.default_article`).
+PRODUCT_ARTICLES = {
+    "Daily Microfoliant": "exfoliating-safely",
+    "Facial Polish": "exfoliating-safely",
+    "AHA/BHA Exfoliating Cleanser": "exfoliating-safely",
+    "Bioclear Serum": "glycolic-acid-and-retinol",
+    "Youth Renewal Retinol Serum": "glycolic-acid-and-retinol",
+    "Phyto 52": "evening-moisturizer",
+    "Gentle Moisturizer": "evening-moisturizer",
+    "Broad-Spectrum Sunscreen SPF 30+": "daily-sunscreen",
+}
+
 RETINOL = "Youth Renewal Retinol Serum"
 EYES = "Keep away from the eyes and eyelids; the skin there is thinner and irritates easily."
+EYES_ES = "No lo use cerca de los ojos ni en los párpados: ahí la piel es más fina y se irrita con facilidad."
 # slot, order, product name, instructions, frequency, every N days, offset, wait minutes, caution
 MILIA_STEPS = [
     (
@@ -105,6 +119,23 @@ MILIA_STEPS = [
 ]
 
 
+# The Milia care steps in Spanish, by product: instructions, caution.
+MILIA_STEPS_ES = {
+    "AHA/BHA Exfoliating Cleanser": (
+        "Moje la punta de los dedos y masajee el limpiador sobre la cara con movimientos pequeños en círculo "
+        "durante un minuto. Luego enjuague.",
+        "Hágalo con suavidad: pare si siente la piel seca o irritada.",
+    ),
+    "Broad-Spectrum Sunscreen SPF 30+": (
+        "Aplique una capa generosa como último paso, también en los días nublados.",
+        "",
+    ),
+    "Bioclear Serum": ("Aplique una capa fina del sérum de ácido glicólico sobre la piel limpia y seca.", EYES_ES),
+    RETINOL: ("Aplique una cantidad del tamaño de un chícharo del retinol suave sobre la piel limpia y seca.", EYES_ES),
+    "Gentle Moisturizer": ("Extienda la crema hidratante por la cara antes de dormir.", ""),
+}
+
+
 # The retinol step's ramp-up: order, frequency, every N days, offset, lasts (days).
 # Offsets are odd counted from each phase's first day (phases last an even number
 # of days), so retinol stays on the evenings the every-other-evening glycolic
@@ -157,7 +188,23 @@ def _ramp_up(step, phase_model) -> None:
     )
 
 
+def _explain_and_translate(steps) -> None:
+    """Milia care steps (of the template or a plan) seeded before steps had articles and Spanish wording
+    get them: their product's article and MILIA_STEPS_ES, where they have none yet."""
+    for step in steps.select_related("product").filter(product__name__in=MILIA_STEPS_ES):
+        instructions_es, caution_es = MILIA_STEPS_ES[step.product.name]
+        changed = {
+            "article_id": step.article_id or step.product.default_article_id,
+            "instructions_es": step.instructions_es or instructions_es,
+            "caution_es": step.caution_es or caution_es,
+            "area_es": step.area_es or ("cara" if step.area == "face" else ""),
+        }
+        if any(getattr(step, field) != value for field, value in changed.items()):
+            type(step).objects.filter(pk=step.pk).update(**changed)
+
+
 def seed(*, stdout) -> None:
+    articles = dict(Article.objects.filter(slug__in=PRODUCT_ARTICLES.values()).values_list("slug", "pk"))
     products = {}
     for name, brand, category, ingredients, spf, notes in PRODUCTS:
         products[name], _ = Product.objects.get_or_create(
@@ -165,6 +212,9 @@ def seed(*, stdout) -> None:
             brand=brand,
             defaults={"category": category, "key_ingredients": ingredients, "spf": spf, "notes": notes},
         )
+        if products[name].default_article_id is None:
+            products[name].default_article_id = articles.get(PRODUCT_ARTICLES.get(name))
+            Product.objects.filter(pk=products[name].pk).update(default_article=products[name].default_article_id)
 
     for name, first_category, first_ingredients, second_category, second_ingredients, advice in CONFLICT_RULES:
         ConflictRule.objects.get_or_create(
@@ -194,28 +244,38 @@ def seed(*, stdout) -> None:
     template, created = RoutineTemplate.objects.get_or_create(
         name="Milia care",
         defaults={
+            "name_es": "Cuidado de los milia",
             "description": "Gentle daily exfoliation, glycolic acid and retinol on alternate evenings, SPF 30+ daily.",
             "created_by": derm,
         },
     )
+    if not template.name_es:
+        RoutineTemplate.objects.filter(pk=template.pk).update(name_es="Cuidado de los milia")
+        template.name_es = "Cuidado de los milia"
     if created:
         for slot, order, product, text, frequency, every, offset, wait, caution in MILIA_STEPS:
+            instructions_es, caution_es = MILIA_STEPS_ES[product]
             TemplateStep.objects.create(
                 template=template,
                 slot=slot,
                 order=order,
                 product=products[product],
+                article_id=products[product].default_article_id,
                 instructions=text,
+                instructions_es=instructions_es,
                 frequency=frequency,
                 interval_days=every,
                 offset_days=offset,
                 wait_minutes=wait,
                 caution=caution,
+                caution_es=caution_es,
                 area="face",
+                area_es="cara",
             )
         # The English originals: a Spanish reader gets each one's published translation instead.
         milia = Article.objects.published().filter(conditions__name__iexact="milia", translation_of__isnull=True)
         template.articles.set(milia.distinct())
+    _explain_and_translate(template.steps.all())  # a database seeded before
     _ramp_up(template.steps.filter(product__name=RETINOL).first(), TemplatePhase)
 
     patient = Patient.objects.filter(user__username="demo-patient").first()
@@ -235,6 +295,7 @@ def seed(*, stdout) -> None:
         _ramp_up(plan and plan.steps.filter(product__name=RETINOL).first(), PlanPhase)
     _demo_patient2(template, derm)
     _demo_paciente(template, derm)
+    _explain_and_translate(PlanStep.objects.filter(plan__template=template))
     stdout.write(
         "Demo routines: products, conflict and procedure rules, Milia care (ramping retinol), three plans, a peel"
     )
@@ -274,13 +335,15 @@ def _demo_paciente(template: RoutineTemplate, derm) -> None:
     patient = Patient.objects.filter(user__username="demo-paciente").first()
     if patient is None or Plan.objects.filter(patient=patient).exists():
         return
-    assign_routine(
+    plan = assign_routine(
         patient=patient,
         template=template,
         start_date=patient.local_today() - dt.timedelta(days=10),
         assigned_by=derm,
-        note="Tenga paciencia: los milia tardan unas semanas en irse. No los apriete; podemos sacarlos aquí.",
+        note="Be patient: milia take a few weeks to clear. Never squeeze them; we can extract stubborn ones.",
     )
+    plan.note_es = "Tenga paciencia: los milia tardan unas semanas en irse. No los apriete; podemos sacarlos aquí."
+    plan.save(update_fields=["note_es"])
 
 
 def _tick_some_past_days(plan: Plan, today: dt.date) -> None:

@@ -11,7 +11,13 @@ from portal.models import Patient
 from routines.models import Plan
 from tests.untranslated import english_left
 
-SPANISH_SLUGS = {"milia-y-acne", "exfoliar-con-cuidado", "acido-glicolico-y-retinol", "protector-solar-diario"}
+SPANISH_SLUGS = {
+    "milia-y-acne",
+    "exfoliar-con-cuidado",
+    "acido-glicolico-y-retinol",
+    "protector-solar-diario",
+    "crema-hidratante-de-noche",
+}
 
 
 @pytest.fixture
