@@ -10,6 +10,7 @@ import datetime as dt
 import icalendar
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import given
@@ -19,8 +20,9 @@ from portal.models import Patient
 from reminders import planning, sending
 from reminders.models import Reminder
 from routines import adherence, schedule
-from routines.models import IrritationFlag, Plan, Product
+from routines.models import IrritationFlag, Plan, Product, SkinCheckIn
 from tests.factories import (
+    NOON_UTC,
     TODAY,
     IrritationFlagFactory,
     PlanFactory,
@@ -29,6 +31,7 @@ from tests.factories import (
     ProcedureFactory,
     ProcedureTypeFactory,
     ProductFactory,
+    SkinCheckInFactory,
     StepCheckFactory,
 )
 
@@ -41,6 +44,7 @@ RETINOL_RAMP = (
     P(schedule.DAILY),
 )
 EVENING = schedule.EVENING
+NOON_UTC_DT = dt.datetime.fromisoformat(NOON_UTC)
 
 dates = st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2100, 12, 31))
 phase_values = st.builds(
@@ -207,6 +211,13 @@ def held(alice, bob):
     return plan, retinol, flag
 
 
+@pytest.fixture
+def held_client(held, client, frozen):
+    """Alice's client, with her ramp held (`held`)."""
+    client.force_login(held[0].patient.user)
+    return client
+
+
 def test_it_holds_the_ramp_for_every_reader_of_the_timetable(held, bob):
     plan, retinol, _ = held
     assert evenings(plan) == [0, 4, 8]  # every 4 days, still
@@ -217,29 +228,44 @@ def test_it_holds_the_ramp_for_every_reader_of_the_timetable(held, bob):
     assert all(plan.steps_due_on(TODAY + n * DAY)[schedule.MORNING] for n in range(10))
 
 
-@pytest.mark.usefixtures("frozen")
-def test_the_patient_sees_the_hold_on_the_today_page_and_the_plan(held, client):
-    plan, _, _ = held
-    client.force_login(plan.patient.user)
-    today = client.get("/")
+def test_the_patient_sees_the_hold_on_the_today_page_and_the_plan(held_client):
+    today = held_client.get("/")
     assert "Staying at every 4 days (evening) until your skin settles" in today.content.decode()
     week = {glance.day: {str(label): names for label, names in glance.slots} for glance in today.context["page"].week}
     assert "Retinol Serum" not in week[TODAY + 2 * DAY].get("Evening", "")
     assert "Retinol Serum" in week[TODAY + 4 * DAY]["Evening"]
-    page = client.get("/plan/").content.decode()
+    page = held_client.get("/plan/").content.decode()
     assert "Every 4 days (evening) until your skin settles, then every other evening for 2 weeks" in page
     assert "Staying at every 4 days (evening) until your skin settles" in page
 
 
-@pytest.mark.usefixtures("frozen")
-def test_the_handout_and_print_page_show_the_hold(held, client):
-    plan, retinol, _ = held
-    client.force_login(plan.patient.user)
-    response = client.get("/plan/print/")
+def test_the_print_page_and_its_tick_sheet_show_the_hold(held, held_client):
+    retinol = held[1]
+    response = held_client.get("/plan/print/")
     assert "until your skin settles" in response.content.decode()
     cells = next(row.cells for row in response.context["grid_rows"] if row.step.pk == retinol.pk)
     days = response.context["grid_days"]
     assert [(d - TODAY).days for d, is_due in zip(days, cells, strict=True) if is_due][:3] == [0, 4, 8]
+
+
+def test_two_sore_days_hold_the_ramp_and_the_dermatologists_review_resumes_it(alice, bob, client, derm, frozen):
+    ramping_plan(alice)
+    ramping_plan(bob)
+    SkinCheckInFactory(patient=alice, local_date=TODAY - DAY, feeling=SkinCheckIn.Feeling.RED_AND_SORE)
+    client.force_login(alice.user)
+    page = client.post("/skin/", {"feeling": SkinCheckIn.Feeling.RED_AND_SORE}, follow=True).content.decode()
+    assert "we have let your dermatologist know" in page
+    assert "Staying at every 4 days (evening) until your skin settles" in page
+    flag = IrritationFlag.objects.get(patient=alice)
+    frozen.move_to(NOON_UTC_DT + 3 * DAY)  # three days later the dermatologist has looked at it
+    staff = Client()
+    staff.force_login(derm)
+    response = staff.post("/admin/routines/irritationflag/", {"action": "mark_reviewed", "_selected_action": [flag.pk]})
+    assert response.status_code == 302 and IrritationFlag.objects.get(pk=flag.pk).reviewed_by == derm
+    plan = Plan.objects.get(patient=alice)
+    assert evenings(plan, 12) == [0, 4, 5, 7, 9, 11]  # 3 days held: every 4 days to TODAY + 4, then every other
+    client.force_login(bob.user)
+    assert "until your skin settles" not in client.get("/").content.decode()  # bob's ramp never waited
 
 
 def test_reminder_planning_sends_no_evening_reminder_on_a_held_evening(held, bob):
