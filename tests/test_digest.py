@@ -2,7 +2,11 @@
 
 import datetime as dt
 import io
-import threading
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections import Counter
 
 import pytest
@@ -27,6 +31,8 @@ from tests.factories import (
     ProductFactory,
     utc,
 )
+from tests.test_reminder_concurrency import run_workers
+from tests.test_reminder_faults import ROOT, database_url, recipients, run_pass  # noqa: F401 - a fixture
 
 # Sunday 7 March 2027, 10:00 in New York (EST): the default digest time.
 SUNDAY = dt.date(2027, 3, 7)
@@ -329,28 +335,6 @@ def test_run_reminders_sends_the_demo_patient_one_digest(mailoutbox):
     assert digests(patient=patient).get().status == "sent"
 
 
-def run_workers(count, work):
-    """`work` in `count` threads at once, each with its own database connection."""
-    barrier = threading.Barrier(count)
-    errors = []
-
-    def worker():
-        try:
-            barrier.wait()
-            work()
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
-
-
 @pytest.mark.django_db(transaction=True)
 def test_it_sends_each_digest_once_with_two_workers(mailoutbox):
     for n in range(20):
@@ -383,3 +367,77 @@ def test_it_sends_one_digest_when_two_workers_plan_and_send_at_once(mailoutbox):
     recipients = Counter(address for email in sent_digests(mailoutbox) for address in email.to)
     assert len(recipients) == 20 and set(recipients.values()) == {1}
     assert digests().count() == 20
+
+
+# --- A worker killed mid-send ----------------------------------------------------
+
+FAULT_PATIENTS = 120
+MAKE_DIGEST_PATIENTS = """
+import datetime as dt, sys
+import django; django.setup()
+from django.contrib.auth import get_user_model
+from portal.models import Patient
+from routines.models import Plan, PlanStep
+for i in range(int(sys.argv[1])):
+    user = get_user_model().objects.create_user(f"p{i}", f"p{i}@example.org", first_name=f"P{i}")
+    patient = Patient.objects.create(user=user, chart_number=f"F-{i}", date_of_birth=dt.date(1980, 1, 1),
+                                     time_zone="America/New_York", email_consent=True, step_reminders=False)
+    plan = Plan.objects.create(patient=patient, name="Routine", start_date=dt.date(2027, 3, 1))
+    PlanStep.objects.create(plan=plan, slot="morning", instructions="Wash gently")
+"""
+DIGEST_SUMMARY = """
+import django; django.setup()
+from reminders.models import Reminder
+rows = Reminder.objects.all()
+print("NOT_DIGESTS", rows.exclude(slot="digest").count(), "BAD", rows.exclude(status__in=["sent", "failed"]).count())
+print("SENT", ",".join(sorted(rows.filter(status="sent").values_list("patient__user__email", flat=True))))
+unknown = rows.filter(status="failed", last_error__contains="delivery is unknown")
+print("UNKNOWN", ",".join(sorted(unknown.values_list("patient__user__email", flat=True))))
+"""
+
+
+@pytest.fixture
+def digest_worker_env(tmp_path, database_url):  # noqa: F811 - the fixture imported above
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DATABASE_TEST_NAME")}
+    env.update(
+        DEBUG="1",
+        DATABASE_URL=database_url or f"sqlite:///{tmp_path / 'digest.sqlite3'}",
+        VAR_DIR=str(tmp_path / "var"),
+        EMAIL_BACKEND="tests.slow_mail.SlowFileBackend",
+        EMAIL_FILE_PATH=str(tmp_path / "mail"),
+        REMINDER_BATCH_SIZE="10",
+    )
+    run = dict(cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], **run)
+    subprocess.run([sys.executable, "-c", MAKE_DIGEST_PATIENTS, str(FAULT_PATIENTS)], **run)
+    return env
+
+
+def test_a_killed_worker_costs_at_most_one_digest_and_sends_none_twice(digest_worker_env, tmp_path):
+    mail_dir = tmp_path / "mail"
+    victim = run_pass(digest_worker_env, DUE + dt.timedelta(minutes=1))
+    survivor = run_pass(digest_worker_env, DUE + dt.timedelta(minutes=1))
+    deadline = time.monotonic() + 60
+    while sum(recipients(mail_dir).values()) < FAULT_PATIENTS // 4 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=10)
+    emailed_at_kill = sum(recipients(mail_dir).values())
+    assert survivor.wait(timeout=120) == 0, survivor.stderr.read()
+    assert 0 < emailed_at_kill < FAULT_PATIENTS, "the kill must land mid-batch"
+    # After the claim timeout: the digest in hand is recorded, the victim's unsent lease goes out.
+    after = run_pass(digest_worker_env, DUE + dt.timedelta(minutes=15))
+    assert after.wait(timeout=120) == 0, after.stderr.read()
+
+    out = subprocess.run(
+        [sys.executable, "-c", DIGEST_SUMMARY], cwd=ROOT, env=digest_worker_env, capture_output=True, text=True
+    )
+    counts, sent_line, unknown_line = out.stdout.splitlines()
+    sent = [a for a in sent_line.removeprefix("SENT ").split(",") if a]
+    unknown = [a for a in unknown_line.removeprefix("UNKNOWN ").split(",") if a]
+    received = recipients(mail_dir)
+    assert counts == "NOT_DIGESTS 0 BAD 0", "only digests were planned; each ends sent or failed"
+    assert max(received.values()) == 1, "nobody got the digest twice"
+    assert len(unknown) <= 1, "at most one 'delivery unknown' per killed worker"
+    assert len(sent) + len(unknown) == FAULT_PATIENTS, "everyone else got their digest"
+    assert set(received) <= set(sent) | set(unknown), "nothing went out unrecorded"
