@@ -1,7 +1,9 @@
+import csv
 import datetime as dt
 import functools
 import secrets
 import zoneinfo
+from collections.abc import Iterator
 
 from django.conf import settings
 from django.core import signing
@@ -222,7 +224,51 @@ class InvitationRefused(Exception):
     """Staff asked for an invitation for a patient who already has a password."""
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP's "CSV injection").
+CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    """`value` as text for a CSV cell that a spreadsheet shows and never runs: a quote mark before a formula start."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(CSV_FORMULA_STARTS) else text
+
+
+class CSVLine:
+    """What `csv.writer` needs to write to: hands each line back instead of keeping it (a streamed export)."""
+
+    def write(self, line: str) -> str:
+        return line
+
+
 class AccessLogQuerySet(models.QuerySet):
+    CSV_FIELDS = ["id", "at", "user__username", "action", "patient__chart_number", "what", "path", "ip_address"]
+    CSV_HEADER = ["id", "at (UTC)", "user", "action", "patient chart number", "what", "path", "IP address"]
+
+    def older_than(self, cutoff: dt.datetime) -> "AccessLogQuerySet":
+        return self.filter(at__lt=cutoff)
+
+    def csv_lines(self, *, chunk_size: int = 2000) -> Iterator[str]:
+        """The rows as CSV text, header first, one line at a time, in constant memory.
+
+        Plain values (`values_list(...).iterator()`), so a million rows are never models in memory at once;
+        every cell goes through `csv_cell`, since staff open these files in spreadsheets.
+        """
+        writer = csv.writer(CSVLine())
+        yield writer.writerow(self.CSV_HEADER)
+        for row in self.order_by("at", "pk").values_list(*self.CSV_FIELDS).iterator(chunk_size=chunk_size):
+            at = row[1].astimezone(dt.UTC).isoformat(timespec="seconds")
+            yield writer.writerow([csv_cell(value) for value in (row[0], at, *row[2:])])
+
+    def delete_archived(self, ids: list[int]) -> int:
+        """Delete the rows `ids`, already archived: the retention's one way out of this append-only table."""
+        deleted, _ = self.filter(pk__in=ids).delete()
+        return deleted
+
+    def record_export(self, request, *, rows: str) -> "AccessLog | None":
+        """Log that someone took `rows` (e.g. "3 selected rows") out of the access log as a file."""
+        return self.record(request, patient=None, action=AccessLog.PRINT, what=f"Exported access log: {rows}")
+
     def record(self, request, *, patient: Patient, action: str, what: str) -> "AccessLog | None":
         """Append one row saying who did `action` to `patient`'s `what`.
 

@@ -257,6 +257,13 @@ LOGOUT_REDIRECT_URL = "login"
 INVITATION_MAX_AGE_DAYS = envint("INVITATION_MAX_AGE_DAYS", 7)
 PASSWORD_RESET_TIMEOUT = envint("PASSWORD_RESET_TIMEOUT", 60 * 60 * 24)
 
+# The access log keeps rows this many days; `prune_access_log` (daily timer) archives older ones to a
+# compressed file, checks it, then deletes them. 0 (the default) keeps everything. HIPAA asks for six
+# years of its documentation (2190 days); a state's or the clinic's own rule may ask for longer.
+ACCESS_LOG_RETENTION_DAYS = envint("ACCESS_LOG_RETENTION_DAYS", 0)
+if ACCESS_LOG_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured("ACCESS_LOG_RETENTION_DAYS must be 0 (keep everything) or a number of days")
+
 # Interface languages. A patient's pages follow Patient.preferred_language
 # (portal.middleware.PatientLanguageMiddleware); pages before login and staff
 # pages follow the browser. Anything not in LANGUAGES falls back to English.
