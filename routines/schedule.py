@@ -123,9 +123,6 @@ class Freeze:
     first: dt.date
     last: dt.date | None = None
 
-    def covers(self, day: dt.date) -> bool:
-        return self.first <= day and (self.last is None or day <= self.last)
-
 
 @dataclass(frozen=True)
 class Timetable:
