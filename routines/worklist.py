@@ -47,19 +47,23 @@ def open_flags():
     return IrritationFlag.objects.open().select_related("patient__user").order_by("raised_on", "pk")
 
 
-def quiet_patients(now: dt.datetime, *, days: int = QUIET_DAYS):
-    """Patients with a running plan whose last tick is `days` or more of their own local days ago, or who never ticked.
-
-    One condition per time zone in use (one query to list them), so each patient's
-    "today" is their own. Longest quiet first, never-ticked at the top.
+def quiet_condition(now: dt.datetime, *, days: int = QUIET_DAYS) -> Q:
+    """Patients with a running plan whose last tick is `days` or more of their own local days ago, or who never
+    ticked: a filter on Patient. One condition per time zone in use (one query to list them), so each
+    patient's "today" is their own. (The patient list's "Not checked in for 3+ days" filter means the same.)
     """
     stale = Q(pk__in=[])
     for zone in Patient.objects.values_list("time_zone", flat=True).distinct().order_by():
         today = Patient(time_zone=zone).local_today(now)
         quiet = Q(last_check_in_on__isnull=True) | Q(last_check_in_on__lte=today - dt.timedelta(days=days))
         stale |= Q(time_zone=zone, pk__in=Plan.objects.active_on(today).values("patient_id")) & quiet
+    return stale
+
+
+def quiet_patients(now: dt.datetime, *, days: int = QUIET_DAYS):
+    """The patients of `quiet_condition`, longest quiet first (never-ticked at the top), with their logins."""
     order = F("last_check_in_on").asc(nulls_first=True)
-    return Patient.objects.filter(stale).select_related("user").order_by(order, "pk")
+    return Patient.objects.filter(quiet_condition(now, days=days)).select_related("user").order_by(order, "pk")
 
 
 def upcoming_procedures(first: dt.date, last: dt.date):
