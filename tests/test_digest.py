@@ -287,6 +287,20 @@ def test_it_writes_a_spanish_digest_for_a_spanish_patient(rosa, mailoutbox):
     assert "Dejar de recibir el resumen semanal" in html
 
 
+def test_staff_see_digest_rows_with_their_skip_reason(alice, derm_client):
+    digest_plan(alice)
+    planning.plan_reminders(now=DUE)
+    Patient.objects.filter(pk=alice.pk).update(reminders_paused=True)
+    sending.send_due(now=DUE)
+    response = derm_client.get("/admin/reminders/reminder/?slot__exact=digest")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Weekly digest" in page and "skipped" in page
+    row = digests().get()
+    detail = derm_client.get(f"/admin/reminders/reminder/{row.pk}/change/").content.decode()
+    assert "The patient paused reminders." in detail
+
+
 # --- Unsubscribing -------------------------------------------------------------
 
 
