@@ -2,7 +2,6 @@
 
 import datetime as dt
 import io
-import os
 import signal
 import subprocess
 import sys
@@ -32,7 +31,7 @@ from tests.factories import (
     utc,
 )
 from tests.test_reminder_concurrency import run_workers
-from tests.test_reminder_faults import ROOT, database_url, recipients, run_pass  # noqa: F401 - a fixture
+from tests.test_reminder_faults import PATIENTS, ROOT, database_url, recipients, run_pass, worker_env  # noqa: F401
 
 # Sunday 7 March 2027, 10:00 in New York (EST): the default digest time.
 SUNDAY = dt.date(2027, 3, 7)
@@ -385,19 +384,11 @@ def test_it_sends_one_digest_when_two_workers_plan_and_send_at_once(mailoutbox):
 
 # --- A worker killed mid-send ----------------------------------------------------
 
-FAULT_PATIENTS = 120
-MAKE_DIGEST_PATIENTS = """
-import datetime as dt, sys
+# The fault drill's patients (tests/test_reminder_faults.py), who chose the digest only.
+DIGEST_ONLY = """
 import django; django.setup()
-from django.contrib.auth import get_user_model
 from portal.models import Patient
-from routines.models import Plan, PlanStep
-for i in range(int(sys.argv[1])):
-    user = get_user_model().objects.create_user(f"p{i}", f"p{i}@example.org", first_name=f"P{i}")
-    patient = Patient.objects.create(user=user, chart_number=f"F-{i}", date_of_birth=dt.date(1980, 1, 1),
-                                     time_zone="America/New_York", email_consent=True, step_reminders=False)
-    plan = Plan.objects.create(patient=patient, name="Routine", start_date=dt.date(2027, 3, 1))
-    PlanStep.objects.create(plan=plan, slot="morning", instructions="Wash gently")
+Patient.objects.update(step_reminders=False, weekly_digest=True)
 """
 DIGEST_SUMMARY = """
 import django; django.setup()
@@ -411,20 +402,9 @@ print("UNKNOWN", ",".join(sorted(unknown.values_list("patient__user__email", fla
 
 
 @pytest.fixture
-def digest_worker_env(tmp_path, database_url):  # noqa: F811 - the fixture imported above
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DATABASE_TEST_NAME")}
-    env.update(
-        DEBUG="1",
-        DATABASE_URL=database_url or f"sqlite:///{tmp_path / 'digest.sqlite3'}",
-        VAR_DIR=str(tmp_path / "var"),
-        EMAIL_BACKEND="tests.slow_mail.SlowFileBackend",
-        EMAIL_FILE_PATH=str(tmp_path / "mail"),
-        REMINDER_BATCH_SIZE="10",
-    )
-    run = dict(cwd=ROOT, env=env, check=True, capture_output=True)
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], **run)
-    subprocess.run([sys.executable, "-c", MAKE_DIGEST_PATIENTS, str(FAULT_PATIENTS)], **run)
-    return env
+def digest_worker_env(worker_env):  # noqa: F811 - the fixture imported above
+    subprocess.run([sys.executable, "-c", DIGEST_ONLY], cwd=ROOT, env=worker_env, check=True)
+    return worker_env
 
 
 def test_a_killed_worker_costs_at_most_one_digest_and_sends_none_twice(digest_worker_env, tmp_path):
@@ -432,13 +412,13 @@ def test_a_killed_worker_costs_at_most_one_digest_and_sends_none_twice(digest_wo
     victim = run_pass(digest_worker_env, DUE + dt.timedelta(minutes=1))
     survivor = run_pass(digest_worker_env, DUE + dt.timedelta(minutes=1))
     deadline = time.monotonic() + 60
-    while sum(recipients(mail_dir).values()) < FAULT_PATIENTS // 4 and time.monotonic() < deadline:
+    while sum(recipients(mail_dir).values()) < PATIENTS // 4 and time.monotonic() < deadline:
         time.sleep(0.02)
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=10)
     emailed_at_kill = sum(recipients(mail_dir).values())
     assert survivor.wait(timeout=120) == 0, survivor.stderr.read()
-    assert 0 < emailed_at_kill < FAULT_PATIENTS, "the kill must land mid-batch"
+    assert 0 < emailed_at_kill < PATIENTS, "the kill must land mid-batch"
     # After the claim timeout: the digest in hand is recorded, the victim's unsent lease goes out.
     after = run_pass(digest_worker_env, DUE + dt.timedelta(minutes=15))
     assert after.wait(timeout=120) == 0, after.stderr.read()
@@ -453,5 +433,5 @@ def test_a_killed_worker_costs_at_most_one_digest_and_sends_none_twice(digest_wo
     assert counts == "NOT_DIGESTS 0 BAD 0", "only digests were planned; each ends sent or failed"
     assert max(received.values()) == 1, "nobody got the digest twice"
     assert len(unknown) <= 1, "at most one 'delivery unknown' per killed worker"
-    assert len(sent) + len(unknown) == FAULT_PATIENTS, "everyone else got their digest"
+    assert len(sent) + len(unknown) == PATIENTS, "everyone else got their digest"
     assert set(received) <= set(sent) | set(unknown), "nothing went out unrecorded"
