@@ -115,6 +115,9 @@ class TeachBackQuestionInline(admin.StackedInline):
     verbose_name = "teach-back question"
     verbose_name_plural = "Teach-back questions (up to three; part of the text: a change re-opens medical review)"
 
+    def get_formset(self, request, obj=None, **kwargs):
+        return super().get_formset(request, obj, validate_max=True, **kwargs)  # a fourth is refused, not ignored
+
     # Part of the article's text, so whoever may change (or view) the article may change (or view) them.
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("education.view_article") or self.has_change_permission(request, obj)
@@ -306,7 +309,7 @@ class PatientAdmin(BasePatientAdmin):
             for row in reading_status(patient, articles)
         ]
         if not rows:
-            return "No articles in the patient's current plan."
+            return "No articles in the current plan."
         return format_html(
             '<table class="reading-panel"><thead><tr><th>Article</th><th>Read</th><th>Teach-back</th></tr></thead>'
             "<tbody>{}</tbody></table>",
