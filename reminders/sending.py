@@ -369,6 +369,11 @@ def safe_step_names(steps: list, hidden_words: list[str]) -> list[str]:
     ]
 
 
+def safe_article_title(article, hidden_words: list[str]) -> str:
+    """An article's title for a message; one naming a condition becomes a neutral label."""
+    return _("An article from your care team") if names_a_condition(article.title, hidden_words) else article.title
+
+
 def unsubscribe_token(patient: Patient, channel: str) -> str:
     """A signed token to unsubscribe in one click from `channel` (email, sms) or the digest (UNSUBSCRIBE_DIGEST)."""
     return signing.dumps({"p": patient.pk, "c": channel}, salt=UNSUBSCRIBE_SALT)
@@ -458,9 +463,8 @@ def _build_digest(reminder: Reminder, *, hidden_words: list[str]) -> Message:
         "week": content.week,
         "on_track": content.on_track,
         "tip": content.tip,
-        "article_title": article
-        and (_("An article from your care team") if names_a_condition(article.title, hidden_words) else article.title),
-        "article_url": article and settings.PORTAL_BASE_URL + article.get_absolute_url(),
+        "article_title": safe_article_title(article, hidden_words) if article else "",
+        "article_url": settings.PORTAL_BASE_URL + article.get_absolute_url() if article else "",
         "pauses": [
             {"summary": pause.summary, "steps": ", ".join(safe_step_names(pause.steps, hidden_words))}
             for pause in content.pauses
