@@ -96,23 +96,32 @@ def articles_due(today: dt.date, *, ahead: int = REVIEW_AHEAD_DAYS):
 
 
 def worklist_view(request, context: dict) -> TemplateResponse:
-    """The worklist page (`portal.admin_site.AdminHome.view`): each panel only with the permissions it needs."""
+    """The worklist page (`portal.admin_site.AdminHome.view`): each panel only with the permissions it needs.
+
+    `?mine=1` keeps the patient panels to the patients whose dermatologist is the user.
+    """
     now = timezone.now()
     today = timezone.localdate(now)  # the clinic's date (TIME_ZONE is CLINIC_TIME_ZONE)
     user = request.user
-    context.update(today=today, quiet_days=QUIET_DAYS, procedure_days=PROCEDURE_DAYS, review_days=REVIEW_AHEAD_DAYS)
+    mine = request.GET.get("mine") == "1"
+    context.update(
+        today=today, mine=mine, quiet_days=QUIET_DAYS, procedure_days=PROCEDURE_DAYS, review_days=REVIEW_AHEAD_DAYS
+    )
     if user.has_perm("routines.view_irritationflag"):
-        context["flags"] = _first(open_flags())
+        flags = open_flags()
+        context["flags"] = _first(flags.filter(patient__dermatologist=user) if mine else flags)
         context["can_review_flags"] = user.has_perm("routines.change_irritationflag")
         context["action_checkbox_name"] = ACTION_CHECKBOX_NAME
     if user.has_perm("portal.view_patient") and user.has_perm("routines.view_stepcheck"):
-        quiet = _first(quiet_patients(now))
+        patients = quiet_patients(now)
+        quiet = _first(patients.filter(dermatologist=user) if mine else patients)
         for patient in quiet.rows:
             last = patient.last_check_in_on
             patient.quiet_for = (patient.local_today(now) - last).days if last else None
         context["quiet"] = quiet
     if user.has_perm("routines.view_procedure") and user.has_perm("routines.view_planstep"):
-        procedures = _first(upcoming_procedures(today, today + dt.timedelta(days=PROCEDURE_DAYS)))
+        booked = upcoming_procedures(today, today + dt.timedelta(days=PROCEDURE_DAYS))
+        procedures = _first(booked.filter(patient__dermatologist=user) if mine else booked)
         for procedure in procedures.rows:
             procedure.plan, procedure.paused = paused_steps(procedure)
         context["procedures"] = procedures

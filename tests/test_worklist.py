@@ -218,6 +218,24 @@ def test_it_lists_articles_due_for_review_linking_to_their_review_page(derm_clie
         assert reverse("admin:education_article_change", args=[absent.pk]) not in panel
 
 
+def test_it_keeps_to_the_dermatologists_own_patients_when_asked(derm_client, alice):
+    other_derm = UserFactory(username="olga", is_staff=True)
+    theirs = PatientFactory(username="theo", dermatologist=other_derm)
+    _flag(alice)
+    _flag(theirs, reason="Peeling four days")
+    for patient in (alice, theirs):
+        ProcedureFactory(patient=patient, date=TODAY + dt.timedelta(days=2))
+
+    everyone = derm_client.get(WORKLIST).content.decode()
+    mine = derm_client.get(WORKLIST, {"mine": "1"})
+
+    assert "Peeling four days" in everyone
+    assert "Peeling four days" not in _panel(mine, "worklist-flags")
+    assert "Red and sore" in _panel(mine, "worklist-flags")
+    assert reverse("admin:portal_patient_change", args=[theirs.pk]) not in _panel(mine, "worklist-procedures")
+    assert reverse("admin:portal_patient_change", args=[alice.pk]) in _panel(mine, "worklist-procedures")
+
+
 # --- Only what the role may see; bounded ----------------------------------------
 
 
