@@ -56,9 +56,11 @@ def parse_date_of_birth(text: str, today: dt.date) -> dt.date | None:
     text = " ".join(text.split())
     if not DATE_SHAPE.match(text):
         return None
+    # "Mar." and "Sept" as staff abbreviate them; strptime knows "Mar" and "Sep".
+    plain = re.sub(r"\bsept\b", "sep", re.sub(r"(?<=[a-z])\.", "", text, flags=re.IGNORECASE), flags=re.IGNORECASE)
     for pattern in DATE_FORMATS:
         try:
-            day = dt.datetime.strptime(text.replace("Sept", "Sep").replace("sept", "sep"), pattern).date()
+            day = dt.datetime.strptime(plain, pattern).date()
         except ValueError:
             continue
         if day > today:

@@ -72,7 +72,7 @@ def test_it_refuses_dermatologists_patients_and_strangers(derm_client, client, a
 
 
 @pytest.mark.parametrize(
-    "typed", ["1984-03-05", "03/05/1984", "3/5/1984", "5 March 1984", "5 mar 1984", "March 5, 1984"]
+    "typed", ["1984-03-05", "03/05/1984", "3/5/1984", "5 March 1984", "5 mar 1984", "March 5, 1984", "Mar. 5 1984"]
 )
 def test_it_finds_a_patient_by_date_of_birth_as_staff_type_it(desk_client, maya, alice, typed):
     response = _search(desk_client, typed)
@@ -102,6 +102,13 @@ def test_it_explains_a_date_it_cannot_read_and_searches_nothing(desk_client, may
     assert message in response.content.decode()
     assert response.context["patients"] is None
     assert 'aria-invalid="true"' in response.content.decode()
+
+
+@pytest.mark.parametrize("typed", ["5 September 1984", "5 Sept 1984", "Sept. 5, 1984"])
+def test_it_reads_september_however_it_is_written(desk_client, typed):
+    born = PatientFactory(username="sep", date_of_birth=dt.date(1984, 9, 5))
+
+    assert _patient_links(_search(desk_client, typed)) == [reverse("admin:portal_patient_change", args=[born.pk])]
 
 
 def test_it_says_when_nothing_matches(desk_client, maya):
