@@ -80,19 +80,18 @@ def reminders_for_plan(plan: Plan, *, start: dt.datetime, end: dt.datetime) -> I
     if not channels:
         return
     tz = patient.tz
-    day, last = start.astimezone(tz).date(), end.astimezone(tz).date()
-    while day <= last:
-        due = plan.steps_due_on(day)
+    first, last = start.astimezone(tz).date(), end.astimezone(tz).date()
+    # `days` builds the plan's timetable once for the whole window, not once per date as `steps_due_on` would.
+    for day in plan.days(first, (last - first).days + 1):
         for slot in SLOTS:
-            if not due[slot]:
+            if not day["due"][slot]:
                 continue
-            due_at = local_due_at(day, reminder_time(patient, slot), tz)
+            due_at = local_due_at(day["date"], reminder_time(patient, slot), tz)
             if start <= due_at <= end:
                 for channel in channels:
                     yield Reminder(
-                        patient=patient, plan=plan, slot=slot, local_date=day, due_at=due_at, channel=channel
+                        patient=patient, plan=plan, slot=slot, local_date=day["date"], due_at=due_at, channel=channel
                     )
-        day += dt.timedelta(days=1)
 
 
 def wants_digest(patient: Patient) -> bool:

@@ -71,9 +71,9 @@ from routines.models import Plan
 from . import digest
 from .models import Reminder, grace
 
-# plan_reminders and reminders_for_plan are transitional: tests/test_holds.py, tests/test_phases.py and
-# deploy/drill/checks.py still reach them through this module; drop them once those import reminders.planning.
-from .planning import consented_channels, plan_reminders, reminders_for_plan, wants_digest  # noqa: F401
+# reminders_for_plan is transitional: tests/test_phases.py (`sending.reminders_for_plan`) still reaches it
+# through this module; drop it once that test imports reminders.planning.
+from .planning import consented_channels, reminders_for_plan, wants_digest  # noqa: F401
 from .transports import Message, TransportError, get_transport
 
 logger = logging.getLogger(__name__)
