@@ -173,14 +173,24 @@ def flesch_kincaid_grade(html: str) -> float | None:
     (textstat's own fallback); the formula is the standard one:
     0.39 × words per sentence + 11.8 × syllables per word − 15.59.
     """
+    counts = _counts(html, count_syllables)
+    if counts is None:
+        return None
+    words, sentences, syllables = counts
+    grade = 0.39 * words / sentences + 11.8 * syllables / words - 15.59
+    return round(max(grade, 0.0), 1)
+
+
+def _counts(html: str, syllables_of) -> tuple[int, int, int] | None:
+    """(words, sentences, syllables) of the text in `html`, syllables by `syllables_of(word)`; None if no words.
+
+    A text without sentence ends is one sentence.
+    """
     text = plain_sentences(html)
     words = _WORD.findall(text)
     if not words:
         return None
-    sentences = max(1, len(_SENTENCE_END.findall(text)))
-    syllables = sum(count_syllables(word) for word in words)
-    grade = 0.39 * len(words) / sentences + 11.8 * syllables / len(words) - 15.59
-    return round(max(grade, 0.0), 1)
+    return len(words), max(1, len(_SENTENCE_END.findall(text))), sum(syllables_of(word) for word in words)
 
 
 # Spanish readability -----------------------------------------------------------
@@ -237,11 +247,9 @@ def szigriszt_pazos(html: str) -> float | None:
     80 and above very easy (Barrio-Cantalejo et al., 2008). It is Flesch's reading ease
     fitted to Spanish, whose words have more syllables than English ones.
     """
-    text = plain_sentences(html)
-    words = _WORD.findall(text)
-    if not words:
+    counts = _counts(html, count_spanish_syllables)
+    if counts is None:
         return None
-    sentences = max(1, len(_SENTENCE_END.findall(text)))
-    syllables = sum(count_spanish_syllables(word) for word in words)
-    ease = 206.835 - 62.3 * syllables / len(words) - len(words) / sentences
+    words, sentences, syllables = counts
+    ease = 206.835 - 62.3 * syllables / words - words / sentences
     return round(min(max(ease, 0.0), 100.0), 1)
