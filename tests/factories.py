@@ -280,8 +280,7 @@ class MiliaCarePlanFactory(PlanFactory):
 
     @factory.post_generation
     def steps(plan, create, extracted, **kwargs):
-        for order, fields in enumerate(MILIA_CARE_STEPS if extracted is None else extracted):
-            PlanStepFactory(plan=plan, order=order, **{"product": None, **fields})
+        PlanFactory.steps.function(plan, create, MILIA_CARE_STEPS if extracted is None else extracted, **kwargs)
 
 
 class InvitationFactory(DjangoModelFactory):
