@@ -6,7 +6,7 @@ Builds the demo data (`seed_demo`) in a scratch SQLite database, starts the deve
 server on a free port, and has Playwright drive Debian's Chromium (/usr/bin/chromium) at
 1280×900 to save, next to this script:
 
-- plan-builder.png: demo-patient's plan change page, as demo-derm;
+- plan-builder.png: demo-patient's plan change page, scrolled to its steps, as demo-derm;
 - adherence-chart.png: demo-patient's admin page, scrolled to the adherence chart, as demo-derm;
 - worklist.png: demo-derm's admin home;
 - print-desk.png: demo-desk's admin home, searched by demo-patient's date of birth.
@@ -98,7 +98,7 @@ def shoot_all(base: str, ids: dict) -> None:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         page = browser.new_context(viewport=VIEWPORT, locale="en-US").new_page()
         _log_in(page, base, "demo-derm")
-        _shoot(page, f"{base}/admin/routines/plan/{ids['plan']}/change/", "plan-builder")
+        _shoot(page, f"{base}/admin/routines/plan/{ids['plan']}/change/", "plan-builder", scroll_to="#steps")
         patient_page = f"{base}/admin/portal/patient/{ids['patient']}/change/"
         _shoot(page, patient_page, "adherence-chart", scroll_to="#adherence-chart")
         _shoot(page, f"{base}/admin/", "worklist")
