@@ -250,6 +250,10 @@ def _changes(patient, first, last) -> list[Event]:
             events.append(Event(local(record.history_date), "assigned", f"Assigned “{record.name}”"))
         elif record.history_type == "~" and before is not None and before.status != record.status:
             events.append(Event(local(record.history_date), "edited", f"Plan {record.get_status_display().lower()}"))
+    # Each plan's first day (as last saved): a plan assigned today to start last week starts on the axis.
+    for record in previous_plan.values():
+        if record.history_type != "-":
+            events.append(Event(record.start_date, "assigned", f"“{record.name}” starts"))
     previous_step = {}
     records = PlanStep.history.filter(plan_id__in=list(previous_plan)).select_related("product")
     for record in records.order_by("history_date", "history_id"):
@@ -331,7 +335,7 @@ def layout(chart: Chart) -> dict:
         "rows": rows,
         "marks": marks,
         "ticks": ticks,
-        "width": LABEL_WIDTH + PLOT_WIDTH + 8,
+        "width": LABEL_WIDTH + PLOT_WIDTH + 24,  # room for the last date's label
         "height": height,
         "axis_y": height - 8,
         "row_height": ROW_HEIGHT,

@@ -63,14 +63,31 @@ class StepForm(FrequencyForm):
         model = PlanStep  # replaced per inline through modelform_factory
         fields = STEP_FIELDS
         help_texts = {"frequency": "A step with ramp-up phases follows them instead."}
+        # Sentences the patient reads: as wide as the admin's text areas, so they can be read back whole.
+        widgets = {
+            name: forms.TextInput(attrs={"class": "vLargeTextField"})
+            for name in ("instructions", "instructions_es", "caution", "caution_es")
+        }
 
 
 class PhaseForm(FrequencyForm):
-    """Admin form for a step's ramp-up phase."""
+    """Admin form for a step's ramp-up phase.
+
+    Its fields are cells of a table row whose column heads Django does not tie to them: each
+    names itself for screen readers (the phase's number and the field).
+    """
 
     class Meta:
         model = PlanPhase  # replaced per inline through modelform_factory
         fields = PHASE_FIELDS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        number = self.prefix.rsplit("-", 1)[-1] if self.prefix else ""
+        for name, field in self.fields.items():
+            if name != "weekdays":  # each weekday box has its own label
+                where = f"phase {int(number) + 1}: " if number.isdigit() else "new phase: "
+                field.widget.attrs.setdefault("aria-label", f"{where}{field.label}")
 
 
 def kept_forms(formset) -> list:
