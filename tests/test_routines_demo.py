@@ -3,9 +3,10 @@ import os
 
 from django.core.management import call_command
 
+from education.models import Article
 from portal.models import Patient
 from routines import schedule
-from routines.models import Plan, RoutineTemplate, StepCheck
+from routines.models import Plan, PlanStep, RoutineTemplate, StepCheck
 
 
 def test_it_seeds_the_milia_plan_idempotently(db):
@@ -49,3 +50,40 @@ def test_it_ramps_up_demo_patients_retinol(db):
     assert retinol.progress_on(plan.patient.local_today()).startswith("Week 3 of 4")
     template = RoutineTemplate.objects.get(name="Milia care")
     assert template.steps.get(product__name="Youth Renewal Retinol Serum").phases.count() == 3
+
+
+def test_every_milia_care_step_explains_itself_in_english_and_spanish(db):
+    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    template = RoutineTemplate.objects.get(name="Milia care")
+    assert template.name_es == "Cuidado de los milia"
+    for steps in (template.steps.all(), Plan.objects.get(patient__user__username="demo-paciente").steps.all()):
+        for step in steps.select_related("article", "product"):
+            assert step.article is not None and step.article.is_published, step
+            assert step.article == step.product.default_article, step
+            assert step.instructions_es and step.area_es == "cara", step
+            assert bool(step.caution_es) == bool(step.caution), step
+    milia = Article.objects.get(slug="milia-vs-acne")
+    assert list(milia.questions.values_list("question", flat=True)) == [
+        "Should you squeeze milia?",
+        "How long does glycolic acid dry before the moisturizer?",
+    ]
+    assert [q.right_answer for q in milia.questions.all()] == ["No, ask us to remove them safely", "Ten minutes"]
+    assert Article.objects.get(slug="milia-y-acne").questions.count() == 2  # the Spanish version asks in Spanish
+
+
+def test_demo_patients_today_page_links_an_article_from_each_step(client, db):
+    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    patient = Patient.objects.get(user__username="demo-patient")
+    client.force_login(patient.user)
+    page = client.get("/").context["page"]
+    rows = [row for slot in page.slots for row in slot.rows]
+    assert rows and all(row.text.why_url.startswith("/learn/") for row in rows)
+
+
+def test_it_gives_steps_seeded_before_their_articles_and_spanish_wording(db):
+    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    PlanStep.objects.update(article=None, instructions_es="", caution_es="", area_es="")
+    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    assert not PlanStep.objects.filter(plan__template__name="Milia care", article=None).exists()
+    assert not PlanStep.objects.filter(plan__template__name="Milia care", instructions_es="").exists()
