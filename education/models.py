@@ -280,7 +280,11 @@ class Article(models.Model):
         self.save()
 
     def publish(self, *, by, today: dt.date | None = None) -> None:
-        """Publish as medically reviewed by `by` today; the next review falls due a set number of months later."""
+        """Publish as medically reviewed by `by` today; the next review falls due a set number of months later.
+
+        Each publication is a new revision: patients who read an earlier one see it as updated, and its
+        teach-back questions are asked again.
+        """
         if not by.has_perm(PUBLISH_PERMISSION):
             raise PermissionDenied("Only a medical reviewer may publish articles.")
         if self.status == self.Status.PUBLISHED:
