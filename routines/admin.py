@@ -920,6 +920,11 @@ class PatientAdmin(BasePatientAdmin):
             what = f"Assigned routine {plan.name} from {plan.start_date}"
             AccessLog.objects.record(request, patient=patient, action=AccessLog.CHANGE, what=what)
             self.message_user(request, f"Assigned “{plan.name}”. Adjust this patient's steps below.", messages.SUCCESS)
+            untranslated = [step.title for step in builder_order(plan.ordered_steps()) if step.missing_spanish()]
+            if language_of(patient) == "es" and untranslated:
+                names = ", ".join(untranslated)
+                warning = f"This patient reads Spanish; these steps have no Spanish text yet: {names}."
+                self.message_user(request, warning, messages.WARNING)
             return redirect("admin:routines_plan_change", plan.pk)
         context = {
             **self.admin_site.each_context(request),

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from portal.models import AccessLog
 from routines import schedule
+from routines.forms import STEP_FIELDS, STEP_FIELDSETS
 from routines.models import ConflictRule, Plan, PlanStep, ProcedureType, Product, TemplateStep
 from routines.services import assign_routine
 from tests.admin_forms import step_form_values
@@ -256,3 +257,24 @@ def test_it_renders_the_builder_in_as_many_queries_for_24_steps_as_for_4(derm_cl
     for n in range(20):
         PlanStepFactory(plan=plan, slot=schedule.EVENING, order=10 + n)
     assert count() == few <= 30
+
+
+def test_it_warns_on_assigning_to_a_spanish_reader(derm_client, rosa, template):
+    url = f"/admin/portal/patient/{rosa.pk}/assign-routine/"
+    response = derm_client.post(url, {"template": template.pk, "start_date": "2027-03-10"}, follow=True)
+    assert "This patient reads Spanish; these steps have no Spanish text yet: Exfoliating Cleanser, Sunscreen" in (
+        response.content.decode()
+    )
+
+
+def test_it_puts_every_step_field_on_the_steps_page_once():
+    named = [name for _title, options in STEP_FIELDSETS for name in options["fields"]]
+    assert sorted(named) == sorted(STEP_FIELDS)
+
+
+def test_it_sends_patients_to_the_admin_login_not_the_builder(alice_client, plan):
+    retinol = plan.steps.get(product__name="Retinol Serum")
+    response = alice_client.post(_move_url(plan), {"move": f"up:{retinol.pk}"})
+    assert response.status_code == 302 and "/admin/login/" in response.url
+    assert alice_client.get(f"/admin/routines/planstep/add/?plan={plan.pk}").status_code == 302
+    assert _titles(plan)[2:] == ["Glycolic Serum", "Retinol Serum"]
