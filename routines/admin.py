@@ -175,6 +175,7 @@ class BuilderRow:
     edit_url: str
     missing_spanish: list[str]
     notes: list[str] = field(default_factory=list)
+    place: int = 1  # among the steps of its slot, from 1
     first_in_slot: bool = False
     last_in_slot: bool = False
 
@@ -241,6 +242,7 @@ class StepBuilderAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ["routines/admin.css"]}
+        js = ["routines/builder.js"]  # drag to reorder; the ↑/↓ buttons work without it
 
     def builder_steps(self, parent) -> list:
         """The parent's steps with products and phases (plans: and the patient's procedures, for holds)."""
@@ -257,13 +259,15 @@ class StepBuilderAdmin(admin.ModelAdmin):
         step_name = self.inlines[0].model._meta.model_name
         rows = []
         for n, step in enumerate(steps):
+            first_in_slot = n == 0 or steps[n - 1].slot != step.slot
             rows.append(
                 BuilderRow(
                     step=step,
+                    place=1 if first_in_slot else rows[-1].place + 1,
                     edit_url=reverse(f"admin:routines_{step_name}_change", args=[step.pk]),
                     missing_spanish=step.missing_spanish(),
                     notes=notes.get(step.pk, []),
-                    first_in_slot=n == 0 or steps[n - 1].slot != step.slot,
+                    first_in_slot=first_in_slot,
                     last_in_slot=n == len(steps) - 1 or steps[n + 1].slot != step.slot,
                 )
             )
@@ -292,7 +296,8 @@ class StepBuilderAdmin(admin.ModelAdmin):
         return [move, *super().get_urls()]
 
     def move_step_view(self, request, object_id):
-        """POST move=up:<step id> or down:<step id>: swap the step with its neighbour in the same slot.
+        """POST move=up:<step id>, down:<step id> or to:<step id>:<n> (n-th of its slot, from 1; what
+        dragging a row posts): the step changes place among the steps of its slot.
 
         The whole parent's steps are renumbered 1, 2, 3… in the table's order (each saved, so a
         plan step's history records it); then `steps_reordered` (a plan raises its version).
@@ -306,24 +311,29 @@ class StepBuilderAdmin(admin.ModelAdmin):
             raise Http404
         if not self.has_change_permission(request, parent):
             raise PermissionDenied
-        direction, _, step_id = request.POST.get("move", "").partition(":")
+        direction, _, rest = request.POST.get("move", "").partition(":")
+        step_id, _, place = rest.partition(":")
         steps = builder_order(parent.steps.select_for_update().select_related("product"))
         step = next((s for s in steps if str(s.pk) == step_id), None)
-        if step is None or direction not in ("up", "down"):
+        change_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[parent.pk])
+        if step is None or direction not in ("up", "down", "to") or (direction == "to") != place.isdigit():
             self.message_user(request, "That step is not on this page any more; nothing was moved.", messages.ERROR)
-            return redirect(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", parent.pk)
-        n = steps.index(step)
-        other = n - 1 if direction == "up" else n + 1
-        if 0 <= other < len(steps) and steps[other].slot == step.slot:
-            steps[n], steps[other] = steps[other], steps[n]
-            for order, each in enumerate(steps, start=1):
+            return redirect(change_url)
+        by_slot = {name: [s for s in steps if s.slot == name] for name in schedule.SLOTS}
+        siblings = by_slot[step.slot]
+        here = siblings.index(step)
+        there = {"up": here - 1, "down": here + 1}.get(direction, int(place or 0) - 1)
+        there = min(max(there, 0), len(siblings) - 1)
+        if there != here:
+            siblings.insert(there, siblings.pop(here))
+            for order, each in enumerate((s for name in schedule.SLOTS for s in by_slot[name]), start=1):
                 if each.order != order:
                     each.order = order
                     each.save(update_fields=["order"])
             self.steps_reordered(request, parent, step)
-            self.message_user(request, f"Moved “{step.title}” {direction}.", messages.SUCCESS)
-        url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[parent.pk])
-        return redirect(f"{url}#step-{step.pk}")
+            words = f"to place {there + 1}" if direction == "to" else direction
+            self.message_user(request, f"Moved “{step.title}” {words}.", messages.SUCCESS)
+        return redirect(f"{change_url}#step-{step.pk}")
 
     def steps_reordered(self, request, parent, step) -> None:
         """Called after a move (inside its transaction). Plans raise their version and log it."""

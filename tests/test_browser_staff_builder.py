@@ -113,6 +113,12 @@ def test_a_dermatologist_assigns_adjusts_and_reads_the_chart(demo, live_server, 
     assert evening is not None and evening.ok
     page.locator(".step-row", has_text="Youth Renewal Retinol Serum").locator("button[value^=up]").click()
     page.wait_for_selector("text=Moved “Youth Renewal Retinol Serum” up.")
+    # Or, where the script runs, drag a row onto another of its slot.
+    moisturizer = page.locator(".step-row", has_text="Gentle Moisturizer")
+    moisturizer.drag_to(page.locator(".step-row", has_text="Youth Renewal Retinol Serum"))
+    page.wait_for_selector("text=Moved “Gentle Moisturizer” to place 1.")
+    evening = [s.title for s in plan.steps.filter(slot="evening").order_by("order")]
+    assert evening == ["Gentle Moisturizer", "Youth Renewal Retinol Serum", "Bioclear Serum"]
 
     # The chart: the demo patient has ticks, check-ins and a peel.
     demo_patient = Plan.objects.get(patient__user__username="demo-patient").patient

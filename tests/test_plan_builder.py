@@ -278,3 +278,17 @@ def test_it_sends_patients_to_the_admin_login_not_the_builder(alice_client, plan
     assert response.status_code == 302 and "/admin/login/" in response.url
     assert alice_client.get(f"/admin/routines/planstep/add/?plan={plan.pk}").status_code == 302
     assert _titles(plan)[2:] == ["Glycolic Serum", "Retinol Serum"]
+
+
+def test_it_moves_a_dragged_step_to_its_new_place_in_its_slot(derm_client, plan):
+    for n in range(3):
+        PlanStepFactory(plan=plan, slot=schedule.EVENING, order=10 + n, instructions=f"Extra {n}")
+    plan = Plan.objects.get(pk=plan.pk)
+    cleanser = plan.steps.get(product__name="Exfoliating Cleanser")
+    extra = plan.steps.get(instructions="Extra 2")
+    assert derm_client.post(_move_url(plan), {"move": f"to:{extra.pk}:1"}).status_code == 302
+    assert _titles(plan)[2:5] == [extra.title, "Glycolic Serum", "Retinol Serum"]
+    # A place past the end is the last place; the other slot is left alone.
+    derm_client.post(_move_url(plan), {"move": f"to:{cleanser.pk}:9"})
+    assert _titles(plan)[:2] == ["Sunscreen SPF 30", "Exfoliating Cleanser"]
+    assert [s.order for s in sorted(plan.steps.all(), key=lambda s: s.order)] == list(range(1, 8))
