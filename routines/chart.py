@@ -177,8 +177,21 @@ def build(patient: Patient, *, days: int = WINDOWS[0], today: dt.date | None = N
     chart.cells = {(slot, day): chart.cells.get((slot, day), Cell(day, slot)) for slot in chart.slots for day in dates}
     chart.check_ins = _check_ins(patient, first, last)
     chart.procedures, chart.holds = _procedures(patient, first, last)
-    chart.changes = _changes(patient, first, last)
+    chart.changes = sorted([*_changes(patient, first, last), *_ramps(plans, first, last)], key=lambda e: e.day)
     return chart
+
+
+def _ramps(plans, first, last) -> list[Event]:
+    """The days a ramping step moves to its next phase ("Retinol Serum ramps up: every evening"): a change
+    of frequency nobody saved that day, but the patient's skin meets it all the same."""
+    events = []
+    for plan in plans:
+        for step in plan.ordered_steps():
+            for span in schedule.phase_spans(step.phase_values(), start=plan.start_date)[1:]:
+                if first <= span.first <= last and plan.covers(span.first):
+                    words = schedule.describe(step, (span.phase,)).lower()
+                    events.append(Event(span.first, "frequency", f"{step.title} ramps up: {words}"))
+    return events
 
 
 def _cells(plans, dates) -> dict:

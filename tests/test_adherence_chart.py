@@ -13,6 +13,7 @@ from routines.models import Plan, PlanStep, ProcedureType
 from tests.factories import (
     TODAY,
     PlanFactory,
+    PlanPhaseFactory,
     ProcedureFactory,
     ProductFactory,
     SkinCheckInFactory,
@@ -170,3 +171,12 @@ def test_it_charts_a_patient_without_plans(derm_client, bob):
     html = derm_client.get(f"/admin/portal/patient/{bob.pk}/change/").content.decode()
     assert "Last 30 days: – of due steps ticked." in html
     assert not Plan.objects.filter(patient=bob).exists()
+
+
+def test_it_marks_the_day_a_ramping_step_moves_to_its_next_phase(alice, plan):
+    step = PlanStep.objects.get(plan=plan, slot=schedule.EVENING)
+    PlanPhaseFactory(step=step, order=1, frequency=schedule.EVERY_N_DAYS, interval_days=2, days=28)
+    PlanPhaseFactory(step=step, order=2, frequency=schedule.DAILY)
+    built = chart.build(alice, days=30, today=TODAY)
+    ramp = [(e.day, e.text) for e in built.changes if e.kind == "frequency"]
+    assert ramp == [(plan.start_date + dt.timedelta(days=28), "Glycolic Serum ramps up: every evening")]
