@@ -292,3 +292,29 @@ def test_it_moves_a_dragged_step_to_its_new_place_in_its_slot(derm_client, plan)
     derm_client.post(_move_url(plan), {"move": f"to:{cleanser.pk}:9"})
     assert _titles(plan)[:2] == ["Sunscreen SPF 30", "Exfoliating Cleanser"]
     assert [s.order for s in sorted(plan.steps.all(), key=lambda s: s.order)] == list(range(1, 8))
+
+
+def test_it_adds_template_steps_and_shows_a_template_conflict_beside_its_steps(derm_client, template):
+    url = f"/admin/routines/routinetemplate/{template.pk}/change/"
+    add = f"/admin/routines/templatestep/add/?template={template.pk}"
+    assert f'href="{add}"' in derm_client.get(url).content.decode()
+    data = {
+        "slot": schedule.MORNING,
+        "order": 3,
+        "instructions": "Moisturizer",
+        "frequency": schedule.DAILY,
+        "interval_days": 1,
+        "offset_days": 0,
+        "wait_minutes": 0,
+        **_no_phases(),
+    }
+    response = derm_client.post(add, data)
+    assert response.status_code == 302 and response.url == url
+    assert template.steps.filter(instructions="Moisturizer").exists()
+
+    template.steps.filter(product__name="Glycolic Serum").update(frequency=schedule.DAILY)
+    ConflictRule.objects.create(name="Retinoid with AHA", first_category="retinoid", second_ingredients="glycolic")
+    html = derm_client.get(url).content.decode()
+    retinol = template.steps.get(product__name="Retinol Serum")
+    row = html[html.index(f'id="step-{retinol.pk}"') :].split("</tr>")[0]
+    assert "of a plan starting on a" in row and "Retinoid with AHA" in row
