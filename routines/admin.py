@@ -370,7 +370,10 @@ class PlanAdmin(AccessLoggedAdminMixin, HistoryAdmin, StepBuilderAdmin):
     raw_id_fields = ["patient"]
     readonly_fields = ["version", "template", "assigned_by", "handout_link", "caution_acknowledgements"]
     fieldsets = [
-        (None, {"fields": ["patient", ("name", "status"), ("start_date", "end_date"), "note", "articles"]}),
+        (
+            None,
+            {"fields": ["patient", ("name", "status"), ("start_date", "end_date"), "note", "articles", "seen_version"]},
+        ),
         ("In Spanish", {"fields": ["name_es", "note_es"]}),
         (
             "Record",

@@ -145,10 +145,27 @@ class PlanForm(forms.ModelForm):
     A patient follows one plan at a time: the today page would show one of them and reminders
     would come from both. Checked only when the plan is added or its patient, status or dates
     change, so plans that overlapped before this rule existed can still have their steps corrected.
+
+    It also refuses a page opened before the plan's last change (`seen_version`): its steps travel
+    with the page unseen (the builder shows them as a table), and saving an old copy would quietly
+    undo a step edited since on the step's own page.
     """
+
+    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial["seen_version"] = self.instance.version
 
     def clean(self):
         cleaned = super().clean()
+        seen = cleaned.get("seen_version")
+        if self.instance.pk and seen is not None and seen != self.instance.version:
+            raise ValidationError(
+                f"This plan has changed since this page was opened (it is now version {self.instance.version}). "
+                "Open it again to see its steps as they are now, then make your change.",
+                code="stale",
+            )
         changed = {"patient", "status", "start_date", "end_date"}.intersection(self.changed_data)
         if self.errors or cleaned.get("status") != Plan.Status.ACTIVE or (self.instance.pk and not changed):
             return cleaned

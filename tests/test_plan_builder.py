@@ -15,6 +15,7 @@ from routines.models import ConflictRule, Plan, PlanStep, ProcedureType, Product
 from routines.services import assign_routine
 from tests.admin_forms import step_form_values
 from tests.factories import TODAY, PlanStepFactory, ProcedureFactory, RoutineTemplateFactory
+from tests.test_history import unchanged_form
 
 pytestmark = pytest.mark.usefixtures("frozen")
 
@@ -318,3 +319,23 @@ def test_it_adds_template_steps_and_shows_a_template_conflict_beside_its_steps(d
     retinol = template.steps.get(product__name="Retinol Serum")
     row = html[html.index(f'id="step-{retinol.pk}"') :].split("</tr>")[0]
     assert "of a plan starting on a" in row and "Retinoid with AHA" in row
+
+
+def test_it_refuses_a_plan_page_opened_before_a_step_was_changed(derm_client, plan):
+    response = derm_client.get(_plan_url(plan))
+    data = unchanged_form(response)
+    assert data["seen_version"] == plan.version
+    glycolic = plan.steps.get(product__name="Glycolic Serum")
+    edit = {**step_form_values(glycolic), "wait_minutes": 20, **_no_phases()}
+    assert derm_client.post(f"/admin/routines/planstep/{glycolic.pk}/change/", edit).status_code == 302
+    data["note"] = "Saved from the old page"
+    response = derm_client.post(_plan_url(plan), data)
+    assert response.status_code == 200 and "This plan has changed since this page was opened" in (
+        response.content.decode()
+    )
+    assert plan.steps.get(pk=glycolic.pk).wait_minutes == 20
+    assert Plan.objects.get(pk=plan.pk).note != "Saved from the old page"
+    fresh = unchanged_form(derm_client.get(_plan_url(plan)))
+    fresh["note"] = "Saved from a fresh page"
+    assert derm_client.post(_plan_url(plan), fresh).status_code == 302
+    assert plan.steps.get(pk=glycolic.pk).wait_minutes == 20
