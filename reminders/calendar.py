@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from portal.models import Patient
 from routines import schedule
-from routines.models import Plan, PlanStep
+from routines.models import Plan
 
 from .planning import SLOTS, local_due_at, reminder_time
 from .sending import condition_names, safe_step_names
@@ -51,12 +51,12 @@ def build_calendar(patient: Patient, *, now: dt.datetime) -> bytes:
     plans = (
         Plan.objects.filter(patient=patient, status=Plan.Status.ACTIVE)
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
-        .prefetch_related("steps__product", PlanStep.phases_prefetch("steps__"))  # phases: each step's wording
+        .prefetch_related(*Plan.schedule_prefetches())  # steps, phases, holds, flags: each step's wording
         .order_by("start_date", "pk")
     )
     for plan in plans:
         for slot in SLOTS:
-            steps = [s for s in plan.steps.all() if s.slot == slot and s.frequency != schedule.AS_NEEDED]
+            steps = [s for s in plan.ordered_steps() if s.slot == slot and s.frequency != schedule.AS_NEEDED]
             if not steps:
                 continue
             at = reminder_time(patient, slot)

@@ -70,10 +70,7 @@ from routines.models import Plan
 
 from . import digest
 from .models import Reminder, grace
-
-# reminders_for_plan is transitional: tests/test_phases.py (`sending.reminders_for_plan`) still reaches it
-# through this module; drop it once that test imports reminders.planning.
-from .planning import consented_channels, reminders_for_plan, wants_digest  # noqa: F401
+from .planning import consented_channels, wants_digest
 from .transports import Message, TransportError, get_transport
 
 logger = logging.getLogger(__name__)
@@ -187,7 +184,7 @@ def load(reminder_ids: list[int]) -> list[Reminder]:
 
     Id order is the order a lease is sent in, which recovery relies on.
     """
-    steps, phases, procedures = Plan.schedule_prefetches("plan__")
+    steps, phases, *patients_holds = Plan.schedule_prefetches("plan__")
     rows = list(
         Reminder.objects.filter(pk__in=reminder_ids)
         .select_related("patient__user", "plan")
@@ -197,7 +194,7 @@ def load(reminder_ids: list[int]) -> list[Reminder]:
     for reminder in rows:
         if reminder.plan.patient_id == reminder.patient_id:
             reminder.plan.patient = reminder.patient  # the same row: no second fetch of every patient
-    prefetch_related_objects(rows, procedures)
+    prefetch_related_objects(rows, *patients_holds)  # procedures and irritation flags, after the patient is shared
     return rows
 
 

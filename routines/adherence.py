@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q
 
-from .models import IrritationFlag, Plan, PlanStep, StepCheck
+from .models import Plan, PlanStep, StepCheck
 
 WINDOWS = (7, 30)
 
@@ -45,7 +45,7 @@ def prefetch_plans(today: dt.date, days: int = max(WINDOWS)) -> Prefetch:
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=since))
         # As for any schedule: steps with products, phases, the patient's procedures (holds) and irritation
         # flags (freezes: a held ramp-up is not "missed"); the steps with their recent ticks.
-        .prefetch_related(*Plan.schedule_prefetches(steps=steps), IrritationFlag.freezes_prefetch("patient__"))
+        .prefetch_related(*Plan.schedule_prefetches(steps=steps))
     )
     return Prefetch("plans", queryset=plans, to_attr="adherence_plans")
 

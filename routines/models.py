@@ -255,7 +255,7 @@ class PlanQuerySet(models.QuerySet):
         For batches of plans (reminders); add `select_related("patient")` to fetch the
         patients in the same query as the plans.
         """
-        return self.prefetch_related(*Plan.schedule_prefetches(), IrritationFlag.freezes_prefetch("patient__"))
+        return self.prefetch_related(*Plan.schedule_prefetches())
 
     def with_check_in_on(self, day: dt.date):
         """Annotate `feeling`: the patient's skin check-in answer for local date `day` (None if none).
@@ -325,17 +325,15 @@ class Plan(models.Model):
         """Prefetch lookups that make `steps_due_on` query-free for a whole batch of plans.
 
         Steps (from `steps`, default all; with products, as `STEP_LIST`), their ramp-up phases
-        (as `PHASE_LIST`), and the patient's procedures (holds, as `PROCEDURE_LIST`). `prefix` reaches
-        plans through a relation, e.g. `Reminder.objects.prefetch_related(*Plan.schedule_prefetches("plan__"))`.
-
-        Add `IrritationFlag.freezes_prefetch(prefix + "patient__")` for the patients' irritation flags
-        (they stop ramp-ups): without it `timetable` reads them, one query per plan. (Not in this list,
-        which callers unpack as three.)
+        (as `PHASE_LIST`), the patient's procedures (holds, as `PROCEDURE_LIST`) and irritation flags
+        (they stop ramp-ups, as `FLAG_LIST`). `prefix` reaches plans through a relation, e.g.
+        `Reminder.objects.prefetch_related(*Plan.schedule_prefetches("plan__"))`.
         """
         return [
             Plan.steps_prefetch(prefix, steps=steps),
             PlanStep.phases_prefetch(f"{prefix}{STEP_LIST}__"),
             Procedure.holds_prefetch(f"{prefix}patient__"),
+            IrritationFlag.freezes_prefetch(f"{prefix}patient__"),
         ]
 
     @staticmethod

@@ -9,13 +9,7 @@ import time_machine
 
 from deploy.drill import chromium as chromium_flags
 from portal import roles
-from portal.models import Patient
 from tests.factories import NOON_UTC, PatientFactory, StaffFactory
-
-
-def make_patient(username, chart, **fields) -> Patient:
-    """Kept until test_today builds its patients with tests.factories.PatientFactory."""
-    return PatientFactory(username=username, chart_number=chart, **fields)
 
 
 @pytest.fixture

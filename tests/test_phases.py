@@ -4,17 +4,16 @@ import datetime as dt
 from types import SimpleNamespace
 
 import pytest
-import time_machine
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reminders import sending
+from reminders import planning
 from reminders.models import Reminder
 from routines import schedule
 from routines.models import Plan, PlanPhase, PlanStep, Product, TemplatePhase
 from routines.services import assign_routine
 from tests.admin_forms import phase_post
-from tests.test_routines_support import NOON_UTC, TODAY, make_plan, milia_template
+from tests.factories import TODAY, PlanFactory, RoutineTemplateFactory
 
 P = schedule.Phase
 RETINOL_RAMP = (
@@ -38,11 +37,7 @@ phase_values = st.builds(
 ramps = st.lists(phase_values, min_size=1, max_size=5).map(lambda ps: (*ps[:-1], P(ps[-1].frequency, days=None)))
 
 
-@pytest.fixture(autouse=True)
-def frozen():
-    """Freeze time before any login, so sessions are not already expired."""
-    with time_machine.travel(NOON_UTC, tick=False) as traveller:
-        yield traveller
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 # --- The pure function ---------------------------------------------------------
@@ -129,7 +124,7 @@ def test_it_insists_on_lengths_for_all_but_the_last_phase():
 
 
 def _ramping_plan(patient, *, start, entered_backwards=False):
-    plan = make_plan(patient, steps=1, start=start)  # one daily morning step
+    plan = PlanFactory(patient=patient, steps=1, start_date=start)  # one daily morning step
     retinol = PlanStep.objects.create(
         plan=plan,
         slot=schedule.EVENING,
@@ -167,7 +162,7 @@ def test_it_follows_the_phases_order_not_the_order_they_were_entered(alice):
 
 
 def test_it_copies_phases_when_assigning_a_routine(alice, derm):
-    template = milia_template()
+    template = RoutineTemplateFactory()
     step = template.steps.get(product__name="Retinol Serum")
     TemplatePhase.objects.create(
         step=step, order=1, frequency=schedule.EVERY_N_DAYS, interval_days=4, offset_days=1, days=14
@@ -192,7 +187,7 @@ def test_it_tells_the_patient_where_they_are_in_the_ramp(alice_client, alice, fr
 def test_it_reminds_only_on_evenings_the_phase_makes_due(alice):
     plan, _ = _ramping_plan(alice, start=dt.date(2027, 1, 25))
     start = dt.datetime(2027, 1, 25, 5, 0, tzinfo=dt.UTC)
-    rows = list(sending.reminders_for_plan(plan, start=start, end=start + dt.timedelta(days=11)))
+    rows = list(planning.reminders_for_plan(plan, start=start, end=start + dt.timedelta(days=11)))
     evenings = sorted(r.local_date for r in rows if r.slot == schedule.EVENING)
     assert evenings == [dt.date(2027, 1, 25), dt.date(2027, 1, 28), dt.date(2027, 2, 1), dt.date(2027, 2, 4)]
     assert Reminder.objects.count() == 0  # planning builds rows; saving them is the worker's job
@@ -211,7 +206,7 @@ def test_it_uses_as_many_queries_for_a_ramping_plan_as_for_a_plain_one(client, a
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    make_plan(alice, steps=2)
+    PlanFactory(patient=alice, steps=2)
     _ramping_plan(bob, start=TODAY - dt.timedelta(14))
     counts = []
     for patient in (alice, bob):
@@ -227,7 +222,7 @@ def test_it_uses_as_many_queries_for_a_ramping_plan_as_for_a_plain_one(client, a
 
 
 def test_it_edits_phases_on_the_steps_page_and_bumps_the_plan_version(derm_client, alice, frozen):
-    plan = make_plan(alice, steps=2)
+    plan = PlanFactory(patient=alice, steps=2)
     step = plan.steps.get(slot=schedule.EVENING)
     page = derm_client.get(f"/admin/routines/plan/{plan.pk}/change/").content.decode()
     assert "Add ramp-up phases" in page and f"/admin/routines/planstep/{step.pk}/change/" in page
@@ -251,7 +246,7 @@ def test_it_edits_phases_on_the_steps_page_and_bumps_the_plan_version(derm_clien
     ],
 )
 def test_it_refuses_phases_that_make_no_ramp(derm_client, alice, phases, frozen):
-    plan = make_plan(alice, steps=2)
+    plan = PlanFactory(patient=alice, steps=2)
     step = plan.steps.get(slot=schedule.EVENING)
     response = derm_client.post(f"/admin/routines/planstep/{step.pk}/change/", phase_post(step, phases))
     assert response.status_code == 200
@@ -261,7 +256,7 @@ def test_it_refuses_phases_that_make_no_ramp(derm_client, alice, phases, frozen)
 
 
 def test_it_keeps_front_desk_out_of_phase_edits(desk_client, alice, frozen):
-    plan = make_plan(alice, steps=2)
+    plan = PlanFactory(patient=alice, steps=2)
     step = plan.steps.get(slot=schedule.EVENING)
     url = f"/admin/routines/planstep/{step.pk}/change/"
     assert desk_client.get(url).status_code == 200  # may look

@@ -7,7 +7,7 @@ import time_machine
 
 from reminders import planning
 from reminders.models import Reminder
-from tests.test_reminder_support import make_plan
+from tests.factories import MiliaCarePlanFactory
 
 NOW = dt.datetime(2027, 3, 2, 12, 0, tzinfo=dt.UTC)
 
@@ -50,7 +50,7 @@ def test_it_shows_the_form_and_calendar_link(alice, alice_client):
 def test_it_saves_and_replans(alice, client):
     # Signed in inside the frozen time, so the session is not already expired.
     alice_client = signed_in(client, alice)
-    make_plan(alice)
+    MiliaCarePlanFactory(patient=alice)
     response = alice_client.post("/reminders/", valid())
     assert response.status_code == 302
     alice.refresh_from_db()
@@ -65,7 +65,7 @@ def test_it_saves_and_replans(alice, client):
 @time_machine.travel(NOW, tick=False)
 def test_it_keeps_the_planned_reminders_when_nothing_changed(alice, client):
     alice_client = signed_in(client, alice)
-    make_plan(alice)
+    MiliaCarePlanFactory(patient=alice)
     alice_client.post("/reminders/", valid())
     planned = set(Reminder.objects.values_list("pk", "due_at"))
     assert planned
@@ -136,7 +136,7 @@ def test_it_saves_what_the_patient_chose_to_get(alice, client, sends, switches):
 @time_machine.travel(NOW, tick=False)
 def test_it_replans_when_the_patient_turns_step_reminders_off(alice, client):
     alice_client = signed_in(client, alice)
-    make_plan(alice)
+    MiliaCarePlanFactory(patient=alice)
     alice_client.post("/reminders/", valid())
     assert Reminder.objects.filter(slot__in=["morning", "evening"], due_at__gt=NOW).exists()
     alice_client.post("/reminders/", valid(sends="digest"))
@@ -149,7 +149,7 @@ def test_it_is_for_patients_only(derm_client):
 
 @time_machine.travel(NOW, tick=False)
 def test_it_replans_when_staff_change_the_times_in_the_admin(alice, derm, desk, client):
-    make_plan(alice)
+    MiliaCarePlanFactory(patient=alice)
     planning.plan_reminders(now=NOW)
     evening = Reminder.objects.filter(slot="evening", local_date=dt.date(2027, 3, 2))
     # 20:30 in New York (EST, UTC-5) is 01:30 UTC the next day.

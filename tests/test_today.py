@@ -1,7 +1,6 @@
 import datetime as dt
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_script_prefix
 
@@ -17,15 +16,9 @@ from routines.models import (
     StepCheck,
 )
 from routines.services import assign_routine
-from tests.conftest import make_patient
-from tests.test_routines_support import NOON_UTC, TODAY, make_plan, milia_template
+from tests.factories import TODAY, PatientFactory, PlanFactory, RoutineTemplateFactory
 
-
-@pytest.fixture(autouse=True)
-def frozen():
-    """Freeze time before any login, so sessions are not already expired."""
-    with time_machine.travel(NOON_UTC, tick=False) as traveller:
-        yield traveller
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 def _queries(client, url):
@@ -36,7 +29,7 @@ def _queries(client, url):
 
 
 def test_it_shows_todays_steps_by_slot_with_caution_and_wait(alice_client, alice, derm):
-    plan = assign_routine(patient=alice, template=milia_template(), start_date=TODAY, assigned_by=derm)
+    plan = assign_routine(patient=alice, template=RoutineTemplateFactory(), start_date=TODAY, assigned_by=derm)
     response = alice_client.get("/")
     assert response.status_code == 200
     html = response.content.decode()
@@ -56,7 +49,7 @@ def test_it_shows_todays_steps_by_slot_with_caution_and_wait(alice_client, alice
 
 
 def test_it_counts_ticks_done_today(alice_client, alice):
-    plan = make_plan(alice, steps=5)
+    plan = PlanFactory(patient=alice, steps=5)
     for step in plan.steps.all()[:3]:
         StepCheck.objects.create(step=step, local_date=TODAY)
     StepCheck.objects.create(step=plan.steps.first(), local_date=TODAY - dt.timedelta(1))
@@ -67,7 +60,7 @@ def test_it_shows_only_this_patients_ticks_acknowledgements_check_in_and_pauses_
     alice_client, alice, bob, derm
 ):
     """Another patient's rows, other days and earlier plan versions never show on the patient's today page."""
-    template = milia_template()
+    template = RoutineTemplateFactory()
     mine = assign_routine(patient=alice, template=template, start_date=TODAY, assigned_by=derm)
     theirs = assign_routine(patient=bob, template=template, start_date=TODAY, assigned_by=derm)
     StepCheck.objects.bulk_create(StepCheck(step=step, local_date=TODAY) for step in theirs.steps.all())
@@ -96,7 +89,7 @@ def test_it_shows_only_this_patients_ticks_acknowledgements_check_in_and_pauses_
 
 def test_it_follows_the_latest_started_of_the_running_plans(alice_client, alice):
     def plan(name, start, **fields):
-        made = make_plan(alice, start=start, **fields)
+        made = PlanFactory(patient=alice, start_date=start, **fields)
         Plan.objects.filter(pk=made.pk).update(name=name)
         return made
 
@@ -112,8 +105,8 @@ def test_it_follows_the_latest_started_of_the_running_plans(alice_client, alice)
 
 
 def test_it_explains_when_there_is_no_plan(alice_client, alice, bob):
-    make_plan(bob)
-    make_plan(alice, status=Plan.Status.ENDED)
+    PlanFactory(patient=bob)
+    PlanFactory(patient=alice, status=Plan.Status.ENDED)
     response = alice_client.get("/")
     assert response.status_code == 200
     assert "don't have a skincare routine" in response.content.decode()
@@ -122,7 +115,7 @@ def test_it_explains_when_there_is_no_plan(alice_client, alice, bob):
 
 
 def test_it_mentions_a_plan_that_starts_later_and_logs_the_view(alice_client, alice):
-    plan = make_plan(alice, start=TODAY + dt.timedelta(3))
+    plan = PlanFactory(patient=alice, start_date=TODAY + dt.timedelta(3))
     assert "starts on" in alice_client.get("/").content.decode()
     log = AccessLog.objects.get(patient=alice)
     assert (log.user, log.action, log.what) == (alice.user, AccessLog.VIEW, f"Today: upcoming {plan.name} v1")
@@ -137,7 +130,7 @@ def test_it_requires_login(client):
 
 
 def test_it_shows_the_whole_plan_with_frequencies_note_and_articles(alice_client, alice):
-    plan = make_plan(alice, steps=2, note="Never squeeze milia.")
+    plan = PlanFactory(patient=alice, steps=2, note="Never squeeze milia.")
     PlanStep.objects.create(
         plan=plan,
         slot=schedule.EVENING,
@@ -177,7 +170,7 @@ def test_it_lists_steps_in_the_dermatologists_order_not_the_order_entered(alice_
 
 def test_its_links_follow_the_prefix_the_portal_is_served_under(alice_client, alice):
     """The header's and the today page's links and forms follow the script prefix, however often it changes."""
-    plan = make_plan(alice, steps=1)
+    plan = PlanFactory(patient=alice, steps=1)
     step = plan.steps.get()
     links = ('href="{p}plan/"', 'href="{p}learn/"', 'href="{p}reminders/"', 'action="{p}accounts/logout/"')
     forms = ('action="{p}skin/"', f'action="{{p}}plan/steps/{step.pk}/check/"')
@@ -189,10 +182,10 @@ def test_its_links_follow_the_prefix_the_portal_is_served_under(alice_client, al
 
 
 def test_it_uses_as_many_queries_for_30_steps_as_for_3(db, client, django_assert_max_num_queries):
-    small = make_patient("small", "C-2001")
-    large = make_patient("large", "C-2002")
+    small = PatientFactory(username="small", chart_number="C-2001")
+    large = PatientFactory(username="large", chart_number="C-2002")
     for patient, steps in ((small, 3), (large, 30)):
-        plan = make_plan(patient, steps=steps)
+        plan = PlanFactory(patient=patient, steps=steps)
         StepCheck.objects.bulk_create(StepCheck(step=s, local_date=TODAY) for s in plan.steps.all()[:2])
     counts = {}
     for patient in (small, large):
