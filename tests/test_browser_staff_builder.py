@@ -76,6 +76,8 @@ def test_a_dermatologist_assigns_adjusts_and_reads_the_chart(demo, live_server, 
     # Assign: template, start date, save.
     page.goto(f"{live_server.url}/admin/portal/patient/{patient.pk}/change/")
     page.click("text=Assign a routine")
+    found = _axe(page)
+    assert not found, "\n".join(found)
     page.select_option("select[name=template]", label="Milia care")
     page.click("input[type=submit][value='Assign routine']")
     page.wait_for_selector(".step-table")
