@@ -56,6 +56,10 @@ PRODUCT_ARTICLES = {
     "Broad-Spectrum Sunscreen SPF 30+": "daily-sunscreen",
 }
 
+# A step may name its own article instead: the glycolic acid step links the milia article, whose
+# teach-back questions ask how long glycolic acid dries (so the demo's today page leads to them).
+STEP_ARTICLES = {"Bioclear Serum": "milia-vs-acne"}
+
 RETINOL = "Youth Renewal Retinol Serum"
 EYES = "Keep away from the eyes and eyelids; the skin there is thinner and irritates easily."
 EYES_ES = "No lo use cerca de los ojos ni en los párpados: ahí la piel es más fina y se irrita con facilidad."
@@ -190,11 +194,13 @@ def _ramp_up(step, phase_model) -> None:
 
 def _explain_and_translate(steps) -> None:
     """Milia care steps (of the template or a plan) seeded before steps had articles and Spanish wording
-    get them: their product's article and MILIA_STEPS_ES, where they have none yet."""
+    get them: their own article (STEP_ARTICLES) or their product's, and MILIA_STEPS_ES where they have none yet."""
+    step_articles = dict(Article.objects.filter(slug__in=STEP_ARTICLES.values()).values_list("slug", "pk"))
     for step in steps.select_related("product").filter(product__name__in=MILIA_STEPS_ES):
         instructions_es, caution_es = MILIA_STEPS_ES[step.product.name]
+        own_article = step_articles.get(STEP_ARTICLES.get(step.product.name))
         changed = {
-            "article_id": step.article_id or step.product.default_article_id,
+            "article_id": own_article or step.article_id or step.product.default_article_id,
             "instructions_es": step.instructions_es or instructions_es,
             "caution_es": step.caution_es or caution_es,
             "area_es": step.area_es or ("cara" if step.area == "face" else ""),
@@ -260,7 +266,6 @@ def seed(*, stdout) -> None:
                 slot=slot,
                 order=order,
                 product=products[product],
-                article_id=products[product].default_article_id,
                 instructions=text,
                 instructions_es=instructions_es,
                 frequency=frequency,

@@ -1,6 +1,7 @@
 import datetime as dt
 import os
 
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from education.models import Article
@@ -60,7 +61,10 @@ def test_every_milia_care_step_explains_itself_in_english_and_spanish(db):
     for steps in (template.steps.all(), Plan.objects.get(patient__user__username="demo-paciente").steps.all()):
         for step in steps.select_related("article", "product"):
             assert step.article is not None and step.article.is_published, step
-            assert step.article == step.product.default_article, step
+            # The glycolic acid step links the milia article (its questions ask about glycolic acid); the others
+            # their product's.
+            expected = "milia-vs-acne" if step.product.name == "Bioclear Serum" else step.product.default_article.slug
+            assert step.article.slug == expected, step
             assert step.instructions_es and step.area_es == "cara", step
             assert bool(step.caution_es) == bool(step.caution), step
     milia = Article.objects.get(slug="milia-vs-acne")
@@ -87,3 +91,29 @@ def test_it_gives_steps_seeded_before_their_articles_and_spanish_wording(db):
     call_command("seed_demo", stdout=open(os.devnull, "w"))
     assert not PlanStep.objects.filter(plan__template__name="Milia care", article=None).exists()
     assert not PlanStep.objects.filter(plan__template__name="Milia care", instructions_es="").exists()
+
+
+def test_demo_patient_reads_the_glycolic_steps_article_answers_it_and_the_dermatologist_sees_it(client, db):
+    """The issue's walk-through: a step's "Why?" leads to the milia article; its two questions, answered
+    (one wrongly first), show as read and understood on the patient's admin page."""
+    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    patient = Patient.objects.get(user__username="demo-patient")
+    glycolic = Plan.objects.get(patient=patient).steps.get(product__name="Bioclear Serum")
+    milia = Article.objects.get(slug="milia-vs-acne")
+    client.force_login(patient.user)
+    plan_page = client.get("/plan/").content.decode()
+    assert f'href="/learn/{milia.slug}/"' in plan_page and glycolic.article_id == milia.pk
+
+    assert "Should you squeeze milia?" in client.get(f"/learn/{milia.slug}/").content.decode()
+    squeeze, dry = milia.questions.order_by("position")
+    url = "/learn/{}/questions/{}/"
+    wrong = client.post(url.format(milia.slug, dry.pk), {f"question-{dry.pk}-choice": 1}, follow=True)
+    assert "Let it dry for ten minutes" in wrong.content.decode()  # the explanation, and the form again
+    for question in (squeeze, dry):
+        client.post(url.format(milia.slug, question.pk), {f"question-{question.pk}-choice": question.correct_choice})
+
+    client.force_login(get_user_model().objects.get(username="demo-derm"))
+    panel = client.get(f"/admin/portal/patient/{patient.pk}/change/").content.decode()
+    panel = panel.split('<table class="reading-panel">', 1)[1].split("</table>", 1)[0]
+    row = panel.split(f'/admin/education/article/{milia.pk}/change/"', 1)[1].split("</tr>", 1)[0]
+    assert "read on" in row and "understood (2 of 2 right)" in row
