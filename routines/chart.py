@@ -170,35 +170,42 @@ def build(patient: Patient, *, days: int = WINDOWS[0], today: dt.date | None = N
         plans = plans_for(patient, today=today, days=days)
     first, last = today - dt.timedelta(days=days), today - dt.timedelta(days=1)
     dates = [first + dt.timedelta(days=n) for n in range(days)]
-    chart = Chart(first=first, last=last, days=dates, slots=[], cells=_cells(plans, dates))
+    # Paused plans count nowhere, as in `adherence`; each timetable built once for cells and ramps.
+    timetables = {plan.pk: plan.timetable() for plan in plans if plan.status != Plan.Status.PAUSED}
+    chart = Chart(first=first, last=last, days=dates, slots=[], cells=_cells(plans, dates, timetables))
     chart.slots = [schedule.MORNING, schedule.EVENING]
     if any(step.slot == schedule.ANY_TIME for plan in plans for step in plan.ordered_steps()):
         chart.slots.append(schedule.ANY_TIME)
     chart.cells = {(slot, day): chart.cells.get((slot, day), Cell(day, slot)) for slot in chart.slots for day in dates}
     chart.check_ins = _check_ins(patient, first, last)
     chart.procedures, chart.holds = _procedures(patient, first, last)
-    chart.changes = sorted([*_changes(patient, first, last), *_ramps(plans, first, last)], key=lambda e: e.day)
+    changes = [*_changes(patient, first, last), *_ramps(plans, timetables, first, last)]
+    chart.changes = sorted(changes, key=lambda e: e.day)
     return chart
 
 
-def _ramps(plans, first, last) -> list[Event]:
+def _ramps(plans, timetables, first, last) -> list[Event]:
     """The days a ramping step moves to its next phase ("Retinol Serum ramps up: every evening"): a change
-    of frequency nobody saved that day, but the patient's skin meets it all the same."""
+    of frequency nobody saved that day, but the patient's skin meets it all the same. A skin flag's
+    freeze (`schedule.Freeze`) moves those days later, as it does for the schedule itself."""
     events = []
     for plan in plans:
-        for step in plan.ordered_steps():
-            for span in schedule.phase_spans(step.phase_values(), start=plan.start_date)[1:]:
+        timetable = timetables.get(plan.pk)
+        if timetable is None:
+            continue
+        for step in timetable.steps:
+            phases = timetable.phases.get(step.pk, ())
+            for span in schedule.phase_spans(phases, start=timetable.start, freezes=timetable.freezes)[1:]:
                 if first <= span.first <= last and plan.covers(span.first):
                     words = schedule.describe(step, (span.phase,)).lower()
                     events.append(Event(span.first, "frequency", f"{step.title} ramps up: {words}"))
     return events
 
 
-def _cells(plans, dates) -> dict:
+def _cells(plans, dates, timetables) -> dict:
     """{(slot, day): Cell}, counted as `adherence.adherence_by_window` counts (its docstring says why)."""
-    plans = [plan for plan in plans if plan.status != Plan.Status.PAUSED]
+    plans = [plan for plan in plans if plan.pk in timetables]
     ticked = {(c.step_id, c.local_date) for plan in plans for step in plan.ordered_steps() for c in step.checks.all()}
-    timetables = {plan.pk: plan.timetable() for plan in plans}
     cells = {}
     for day in dates:
         plan = Plan.followed(plan for plan in plans if plan.covers(day))
@@ -208,7 +215,12 @@ def _cells(plans, dates) -> dict:
         due = timetable.due_on(day)
         # The same day without the holds: what a procedure paused.
         unheld = schedule.due_by_slot(
-            timetable.steps, day, start=timetable.start, end=timetable.end, phases=timetable.phases
+            timetable.steps,
+            day,
+            start=timetable.start,
+            end=timetable.end,
+            phases=timetable.phases,
+            freezes=timetable.freezes,
         )
         for slot, steps in due.items():
             paused = tuple(step.title for step in unheld[slot] if step not in steps)

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from routines import adherence, chart, schedule
-from routines.models import Plan, PlanStep, ProcedureType
+from routines.models import IrritationFlag, Plan, PlanStep, ProcedureType
 from tests.factories import (
     TODAY,
     PlanFactory,
@@ -180,3 +180,14 @@ def test_it_marks_the_day_a_ramping_step_moves_to_its_next_phase(alice, plan):
     built = chart.build(alice, days=30, today=TODAY)
     ramp = [(e.day, e.text) for e in built.changes if e.kind == "frequency"]
     assert ramp == [(plan.start_date + dt.timedelta(days=28), "Glycolic Serum ramps up: every evening")]
+
+
+def test_it_waits_with_the_ramp_while_a_skin_flag_freezes_it(alice, plan):
+    step = PlanStep.objects.get(plan=plan, slot=schedule.EVENING)
+    PlanPhaseFactory(step=step, order=1, frequency=schedule.EVERY_N_DAYS, interval_days=2, days=28)
+    PlanPhaseFactory(step=step, order=2, frequency=schedule.DAILY)
+    IrritationFlag.objects.create(patient=alice, raised_on=plan.start_date + dt.timedelta(days=20), reason="Stinging")
+    built = chart.build(alice, days=30, today=TODAY)
+    assert not [e for e in built.changes if e.kind == "frequency"]  # still every other evening, until reviewed
+    assert [e.kind for e in built.check_ins] == ["flag"]
+    assert built.total == adherence.adherence(_plans(alice, 30), today=TODAY, days=30)
