@@ -3,12 +3,19 @@ every access test has an outsider (and rosa, whose record says Spanish);
 and `frozen`, the one fixed instant."""
 
 import os
+import subprocess
+import sys
+import uuid
+from urllib.parse import urlsplit
 
+import dj_database_url
+import psycopg
 import pytest
 import time_machine
 
 from deploy.drill import chromium as chromium_flags
 from portal import roles
+from tests import axe, workers
 from tests.factories import NOON_UTC, PatientFactory, StaffFactory
 
 
@@ -118,3 +125,67 @@ def page(chromium):
     context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     yield context.new_page()
     context.close()
+
+
+@pytest.fixture(params=[390, 1280], ids=["phone", "desktop"])
+def axe_page(request, chromium):
+    assert axe.AXE_JS.exists(), f"{axe.AXE_JS} is missing: run `make install` (npm ci)"
+    width = request.param
+    phone = width < 768
+    # add_script_tag injects axe as an inline <script>, which our Content-Security-Policy (script-src 'self')
+    # rightly refuses; only these test contexts bypass the policy, so the pages themselves are unchanged.
+    context = chromium.new_context(
+        viewport={"width": width, "height": 844 if phone else 900},
+        is_mobile=phone,
+        has_touch=phone,
+        locale="en-US",
+        bypass_csp=True,
+    )
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def database_url():
+    """A fresh, empty database of the kind the suite runs on."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        yield None  # worker_env uses a SQLite file in tmp_path
+        return
+    config = dj_database_url.parse(url)
+    server = {"host": config["HOST"], "port": config["PORT"] or 5432, "user": config["USER"]}
+    if config["PASSWORD"]:
+        server["password"] = config["PASSWORD"]
+    name = f"reminder_faults_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlsplit(url)._replace(path=f"/{name}").geturl()
+    finally:
+        with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def worker_env(tmp_path, database_url):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DATABASE_TEST_NAME")}
+    env.update(
+        DEBUG="1",
+        DATABASE_URL=database_url or f"sqlite:///{tmp_path / 'faults.sqlite3'}",
+        VAR_DIR=str(tmp_path / "var"),
+        EMAIL_BACKEND="tests.slow_mail.SlowFileBackend",
+        EMAIL_FILE_PATH=str(tmp_path / "mail"),
+        # Small leases, so two workers share the peak and a kill lands inside a lease.
+        REMINDER_BATCH_SIZE="20",
+    )
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"],
+        cwd=workers.ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [sys.executable, "-c", workers.MAKE_PATIENTS, str(workers.PATIENTS)], cwd=workers.ROOT, env=env, check=True
+    )
+    return env

@@ -13,8 +13,8 @@ from pypdf import PdfReader
 from portal import roles
 from portal.models import AccessLog
 from routines.models import IrritationFlag, Product
+from tests.axe import assert_accessible
 from tests.factories import PASSWORD, ArticleFactory, PatientFactory, PlanFactory, ProcedureFactory, StaffFactory
-from tests.test_browser_accessibility import _assert_accessible, axe_page  # noqa: F401 (a fixture)
 
 BORN = dt.date(1984, 3, 5)
 
@@ -95,7 +95,7 @@ def test_it_lets_the_front_desk_find_a_patient_by_date_of_birth_and_print(staff_
 
 
 @pytest.mark.browser
-def test_it_passes_axe_on_both_staff_homes(staff_roles, live_server, axe_page):  # noqa: F811
+def test_it_passes_axe_on_both_staff_homes(staff_roles, live_server, axe_page):
     StaffFactory(username="frank", role=roles.FRONT_DESK)
     StaffFactory(username="dana", role=roles.DERMATOLOGIST)
     maya = _maya_with_a_peel_today()
@@ -103,9 +103,9 @@ def test_it_passes_axe_on_both_staff_homes(staff_roles, live_server, axe_page): 
     ArticleFactory(slug="sunscreen-every-day", title="Sunscreen every day", next_review_due=None)
 
     _log_in(axe_page, live_server, "dana")
-    _assert_accessible(axe_page, live_server.url, ["/admin/"])
+    assert_accessible(axe_page, live_server.url, ["/admin/"])
     axe_page.context.clear_cookies()
     _log_in(axe_page, live_server, "frank")
-    _assert_accessible(
+    assert_accessible(
         axe_page, live_server.url, ["/admin/", "/admin/print-desk/?q=1984-03-05", "/admin/print-desk/?q=31/02/1990"]
     )

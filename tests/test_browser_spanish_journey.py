@@ -12,7 +12,7 @@ from education.models import ArticleRead, TeachBackAnswer, TeachBackQuestion
 from portal import roles
 from portal.demo import DEMO_PASSWORD
 from routines.models import PlanStep
-from tests.test_browser_accessibility import AXE_JS, _violations
+from tests.axe import AXE_JS, violations
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def test_demo_paciente_reads_why_and_answers_a_question_wrongly_then_rightly(
     assert sunscreen.instructions_es in card.inner_text()
     assert sunscreen.instructions not in page.content()
     assert "Cuidado de los milia" in page.locator("main, body").first.inner_text()
-    assert not _violations(page, base, "/")
+    assert not violations(page, base, "/")
 
     # Its "Why?" link: the Spanish version of the sunscreen article, which says how she uses it.
     card.locator(".why a").click()
@@ -68,7 +68,7 @@ def test_demo_paciente_reads_why_and_answers_a_question_wrongly_then_rightly(
     page.wait_for_url(f"{base}/learn/milia-y-acne/#question-{squeeze.pk}")
     question = page.locator(f"#question-{squeeze.pk}")
     assert "Los milia son quistes cerrados" in question.locator(".alert").inner_text()
-    assert not _violations(page, base, "/learn/milia-y-acne/")
+    assert not violations(page, base, "/learn/milia-y-acne/")
 
     question.get_by_label("No, pídanos que los saquemos sin riesgo").check()
     question.locator("[type=submit]").click()
@@ -78,4 +78,4 @@ def test_demo_paciente_reads_why_and_answers_a_question_wrongly_then_rightly(
     assert question.locator("form").count() == 0
     answers = TeachBackAnswer.objects.filter(question=squeeze).order_by("answered_at", "pk")
     assert [(a.choice, a.correct) for a in answers] == [(1, False), (2, True)]
-    assert not _violations(page, base, "/learn/milia-y-acne/")
+    assert not violations(page, base, "/learn/milia-y-acne/")

@@ -30,8 +30,7 @@ from tests.factories import (
     ProductFactory,
     utc,
 )
-from tests.test_reminder_concurrency import run_workers
-from tests.test_reminder_faults import PATIENTS, ROOT, database_url, recipients, run_pass, worker_env  # noqa: F401
+from tests.workers import PATIENTS, ROOT, recipients, run_pass, run_workers
 
 # Sunday 7 March 2027, 10:00 in New York (EST): the default digest time.
 SUNDAY = dt.date(2027, 3, 7)
@@ -402,7 +401,7 @@ print("UNKNOWN", ",".join(sorted(unknown.values_list("patient__user__email", fla
 
 
 @pytest.fixture
-def digest_worker_env(worker_env):  # noqa: F811 - the fixture imported above
+def digest_worker_env(worker_env):
     subprocess.run([sys.executable, "-c", DIGEST_ONLY], cwd=ROOT, env=worker_env, check=True)
     return worker_env
 

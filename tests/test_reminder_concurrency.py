@@ -4,7 +4,6 @@ Real threads with their own database connections against committed data, on
 SQLite and on PostgreSQL (the suite also runs with DATABASE_URL=postgres://…).
 """
 
-import threading
 from collections import Counter
 
 import pytest
@@ -15,31 +14,11 @@ from reminders.models import Reminder
 from routines import schedule
 from routines.models import StepCheck
 from tests.factories import MiliaCarePlanFactory, PatientFactory, utc
+from tests.workers import run_workers
 
 DUE = utc(2027, 3, 2, 13, 0)
 PATIENTS = 40
 SUNSCREEN_MORNING = [dict(slot=schedule.MORNING, instructions="Sunscreen")]
-
-
-def run_workers(count, work):
-    barrier = threading.Barrier(count)
-    errors = []
-
-    def worker():
-        try:
-            barrier.wait()
-            work()
-        except Exception as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
 
 
 def plan_due_mornings(count: int) -> list[int]:

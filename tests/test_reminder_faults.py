@@ -10,35 +10,14 @@ PostgreSQL DATABASE_URL, a fresh database on that server.
 """
 
 import datetime as dt
-import email
-import os
 import signal
 import subprocess
 import sys
 import time
-import uuid
-from collections import Counter
-from pathlib import Path
-from urllib.parse import urlsplit
 
-import dj_database_url
-import psycopg
-import pytest
+from tests.workers import PATIENTS, ROOT, recipients, run_pass
 
-ROOT = Path(__file__).resolve().parent.parent
-PATIENTS = 200
 DUE = dt.datetime(2027, 3, 10, 13, 0, tzinfo=dt.UTC)  # 08:00 in New York
-
-MAKE_PATIENTS = """
-import datetime as dt, sys
-import django; django.setup()
-from tests.factories import PatientFactory, PlanFactory
-for i in range(int(sys.argv[1])):
-    # No password: hashing 200 of them would take longer than the drill.
-    patient = PatientFactory(username=f"p{i}", chart_number=f"F-{i}", user__password=None, email_consent=True)
-    PlanFactory(patient=patient, name="Routine", start_date=dt.date(2027, 3, 1),
-                steps=[{"slot": "morning", "instructions": "Wash gently"}])
-"""
 
 SUMMARY = """
 import django; django.setup()
@@ -53,67 +32,6 @@ print("SENT", ",".join(sorted(due.filter(status="sent").values_list("patient__us
 unknown = due.filter(status="failed", last_error__contains="delivery is unknown")
 print("UNKNOWN", ",".join(sorted(unknown.values_list("patient__user__email", flat=True))))
 """
-
-
-@pytest.fixture
-def database_url():
-    """A fresh, empty database of the kind the suite runs on."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        yield None  # worker_env uses a SQLite file in tmp_path
-        return
-    config = dj_database_url.parse(url)
-    server = {"host": config["HOST"], "port": config["PORT"] or 5432, "user": config["USER"]}
-    if config["PASSWORD"]:
-        server["password"] = config["PASSWORD"]
-    name = f"reminder_faults_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlsplit(url)._replace(path=f"/{name}").geturl()
-    finally:
-        with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def worker_env(tmp_path, database_url):
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DATABASE_TEST_NAME")}
-    env.update(
-        DEBUG="1",
-        DATABASE_URL=database_url or f"sqlite:///{tmp_path / 'faults.sqlite3'}",
-        VAR_DIR=str(tmp_path / "var"),
-        EMAIL_BACKEND="tests.slow_mail.SlowFileBackend",
-        EMAIL_FILE_PATH=str(tmp_path / "mail"),
-        # Small leases, so two workers share the peak and a kill lands inside a lease.
-        REMINDER_BATCH_SIZE="20",
-    )
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True, capture_output=True
-    )
-    subprocess.run([sys.executable, "-c", MAKE_PATIENTS, str(PATIENTS)], cwd=ROOT, env=env, check=True)
-    return env
-
-
-def run_pass(env, now):
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "run_reminders", "--once", "--now", now.isoformat()],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def recipients(mail_dir: Path) -> Counter:
-    """How many reminder emails each address received, read from the file backend's output."""
-    counts = Counter()
-    for path in mail_dir.glob("*.log"):
-        for chunk in path.read_text().split("-" * 79):
-            if chunk.strip():
-                counts[email.message_from_string(chunk.strip()).get("To")] += 1
-    return counts
 
 
 def summary(env):
