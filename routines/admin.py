@@ -6,7 +6,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AdminTextareaWidget, AutocompleteSelectMultiple
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -55,6 +55,7 @@ from .models import (
     TemplateStep,
 )
 from .services import assign_routine
+from .worklist import quiet_condition
 
 
 def log_date(day: dt.date) -> str:
@@ -684,10 +685,8 @@ class PlanStepAdmin(AccessLoggedAdminMixin, HistoryAdmin, StepAdmin):
 
 
 class NotCheckedInFilter(admin.SimpleListFilter):
-    """Patients with a running plan whose last tick is 3 or more days ago (or who never ticked).
-
-    "Days" are each patient's own calendar days: one condition per time zone in use.
-    """
+    """Patients with a running plan whose last tick is 3 or more of their own days ago (or who never ticked):
+    the worklist's "quiet" patients (`worklist.quiet_condition`)."""
 
     title = "check-ins"
     parameter_name = "checkins"
@@ -698,13 +697,7 @@ class NotCheckedInFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() != "stale3":
             return queryset
-        now = timezone.now()
-        stale = Q(pk__in=[])
-        for zone in Patient.objects.values_list("time_zone", flat=True).distinct().order_by():
-            today = Patient(time_zone=zone).local_today(now)
-            quiet = Q(last_check_in_on__isnull=True) | Q(last_check_in_on__lte=today - dt.timedelta(days=3))
-            stale |= Q(time_zone=zone, pk__in=Plan.objects.active_on(today).values("patient_id")) & quiet
-        return queryset.filter(stale)
+        return queryset.filter(quiet_condition(timezone.now()))
 
 
 class SkinFlagFilter(admin.SimpleListFilter):

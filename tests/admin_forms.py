@@ -66,3 +66,18 @@ def phase_post(step, phases) -> dict:
             }
         )
     return data
+
+
+def unchanged_form(response) -> dict:
+    """The POST data of an admin change page as shown: what the browser sends when nothing is edited."""
+    forms = [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        forms += [inline.formset.management_form, *inline.formset.forms]
+    data = {}
+    for form in forms:
+        for name in form.fields:
+            value = form[name].value()
+            if value is None or value is False:
+                continue
+            data[form.add_prefix(name)] = "on" if value is True else value
+    return data

@@ -4,10 +4,8 @@ adherence chart; the demo 5-step plan's page stays about two screens tall; axe-c
 critical violation on the builder, a step's page or the chart."""
 
 import io
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
@@ -15,16 +13,12 @@ from django.db.migrations.executor import MigrationExecutor
 from portal import roles
 from portal.demo import DEMO_PASSWORD
 from routines.models import Plan
+from tests.axe import found_on
 from tests.factories import PatientFactory
 
-AXE_JS = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 # Django's own autocomplete widget (select2, for the plan's articles) is left out: its search box has no label
 # and its list holds a bare <span>; that is Django's to fix, not these pages'.
-RUN_AXE = r"""async () => {
-  const results = await axe.run({exclude: [".select2-container"]}, {resultTypes: ["violations"]});
-  return results.violations.filter(v => ["serious", "critical"].includes(v.impact)).map(v =>
-    v.id + ": " + v.help + " at " + v.nodes.map(n => n.target.join(" ")).join(", "));
-}"""
+DJANGO_WIDGETS = [".select2-container"]
 MAX_PAGE_HEIGHT = 2000  # px at 1280×900: "about two screens"
 
 pytestmark = pytest.mark.browser
@@ -54,8 +48,7 @@ def _log_in(page, base_url):
 
 
 def _axe(page) -> list[str]:
-    page.add_script_tag(path=AXE_JS)
-    return page.evaluate(RUN_AXE)
+    return found_on(page, exclude=DJANGO_WIDGETS)
 
 
 def test_it_fits_the_demo_plan_in_about_two_screens(demo, live_server, desktop):

@@ -9,22 +9,8 @@ from portal.models import Patient
 from portal.services import anonymise_patient
 from routines.models import Plan, PlanStep
 from routines.services import assign_routine
+from tests.admin_forms import unchanged_form
 from tests.factories import PlanFactory, RoutineTemplateFactory
-
-
-def unchanged_form(response) -> dict:
-    """The POST data of an admin change page as shown: what the browser sends when nothing is edited."""
-    forms = [response.context["adminform"].form]
-    for inline in response.context["inline_admin_formsets"]:
-        forms += [inline.formset.management_form, *inline.formset.forms]
-    data = {}
-    for form in forms:
-        for name in form.fields:
-            value = form[name].value()
-            if value is None or value is False:
-                continue
-            data[form.add_prefix(name)] = "on" if value is True else value
-    return data
 
 
 def test_it_records_the_staff_user_who_changed_a_patient_in_the_admin(desk_client, desk, alice):

@@ -13,9 +13,8 @@ from routines import schedule
 from routines.forms import STEP_FIELDS, STEP_FIELDSETS
 from routines.models import ConflictRule, Plan, PlanStep, ProcedureType, Product, TemplateStep
 from routines.services import assign_routine
-from tests.admin_forms import step_form_values
+from tests.admin_forms import step_form_values, unchanged_form
 from tests.factories import TODAY, PlanStepFactory, ProcedureFactory, RoutineTemplateFactory
-from tests.test_history import unchanged_form
 
 pytestmark = pytest.mark.usefixtures("frozen")
 
