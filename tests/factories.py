@@ -203,6 +203,7 @@ class PlanPhaseFactory(DjangoModelFactory):
 class StepCheckFactory(DjangoModelFactory):
     class Meta:
         model = "routines.StepCheck"
+        skip_postgeneration_save = True
 
     step = factory.SubFactory(PlanStepFactory)
     local_date = TODAY

@@ -1,7 +1,7 @@
 """Conflict rules: two products the clinic never wants in the same slot on the same day."""
 
 import datetime as dt
-import os
+import io
 
 import pytest
 from django.core.management import call_command
@@ -168,7 +168,7 @@ def _milia_plan_post(plan, **step_changes):
 
 
 def test_it_accepts_the_demo_milia_plan_and_refuses_both_daily(client, derm):
-    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    call_command("seed_demo", stdout=io.StringIO())
     client.force_login(derm)
     plan = Plan.objects.get(patient__user__username="demo-patient")
     url = f"/admin/routines/plan/{plan.pk}/change/"
@@ -250,8 +250,8 @@ def test_it_lets_front_desk_read_but_not_write_rules(desk_client, rule):
 
 
 def test_it_seeds_the_two_demo_rules(db):
-    call_command("seed_demo", stdout=open(os.devnull, "w"))
-    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())
     names = set(ConflictRule.objects.values_list("name", flat=True))
     assert names == {"Retinoid with an AHA exfoliant", "Retinoid with benzoyl peroxide"}
     template = RoutineTemplate.objects.get(name="Milia care")

@@ -1,3 +1,4 @@
+import io
 import os
 import subprocess
 import sys
@@ -75,9 +76,9 @@ def test_it_rejects_a_malformed_boolean_setting():
 
 
 def test_it_seeds_the_demo_clinic_idempotently(db):
-    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    call_command("seed_demo", stdout=io.StringIO())
     counts = (get_user_model().objects.count(), Patient.objects.count(), Group.objects.count())
-    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    call_command("seed_demo", stdout=io.StringIO())
     assert (get_user_model().objects.count(), Patient.objects.count(), Group.objects.count()) == counts
 
     User = get_user_model()

@@ -1,7 +1,7 @@
 """Change history (simple-history): who changed a patient, a plan or a step, and when; kept clean on removal."""
 
+import io
 import json
-import os
 
 from django.core.management import call_command
 
@@ -82,7 +82,7 @@ def test_it_exports_the_saved_copies_of_the_patients_record_plans_and_steps(alic
     plan.steps.get().delete()
     PlanFactory(patient=bob, steps=1)
     out = tmp_path / "alice.json"
-    call_command("export_patient", alice.chart_number, output=str(out), stdout=open(os.devnull, "w"))
+    call_command("export_patient", alice.chart_number, output=str(out), stdout=io.StringIO())
     record = json.loads(out.read_text())
     assert [c["phone"] for c in record["patient.history"]] == ["", "555-0199"]
     assert [(c["id"], c["history_type"]) for c in record["plans.history"]] == [(plan.pk, "+")]

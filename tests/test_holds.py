@@ -1,7 +1,7 @@
 """Procedure holds: steps pause around a booked procedure, everywhere at once."""
 
 import datetime as dt
-import os
+import io
 from types import SimpleNamespace
 
 import pytest
@@ -243,8 +243,8 @@ def test_it_shows_which_steps_a_procedure_pauses(derm_client, alice, milia_plan,
 
 
 def test_it_seeds_a_peel_for_the_second_demo_patient(db, client):
-    call_command("seed_demo", stdout=open(os.devnull, "w"))
-    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())
     patient = Patient.objects.get(user__username="demo-patient2")
     procedure = Procedure.objects.get(patient=patient)
     assert procedure.type.name == "Chemical peel" and procedure.date == patient.local_today() + 4 * DAY

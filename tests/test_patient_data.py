@@ -1,3 +1,4 @@
+import io
 import json
 import os
 import subprocess
@@ -29,7 +30,7 @@ def test_it_exports_one_patients_record_and_nobody_elses(alice, bob, tmp_path, r
     request.user = alice.user
     AccessLog.objects.record(request, patient=alice, action=AccessLog.VIEW, what="Plan")
     out = tmp_path / "alice.json"
-    call_command("export_patient", alice.chart_number, output=str(out), stdout=open(os.devnull, "w"))
+    call_command("export_patient", alice.chart_number, output=str(out), stdout=io.StringIO())
     record = json.loads(out.read_text())
     assert record["patient"]["chart_number"] == alice.chart_number
     assert record["user"]["email"] == "alice@example.org"
@@ -45,7 +46,7 @@ def test_it_exports_ticks_and_ramp_up_phases_of_the_plan_steps(alice, bob, tmp_p
     PlanPhaseFactory(step=step, order=0, days=14, frequency=schedule.EVERY_N_DAYS, interval_days=3)
     StepCheckFactory(step=PlanFactory(patient=bob, steps=1).steps.get(), local_date=TODAY)
     out = tmp_path / "alice.json"
-    call_command("export_patient", alice.chart_number, output=str(out), stdout=open(os.devnull, "w"))
+    call_command("export_patient", alice.chart_number, output=str(out), stdout=io.StringIO())
     record = json.loads(out.read_text())
     assert [(c["step"], c["local_date"]) for c in record["plans.steps.checks"]] == [(step.pk, TODAY.isoformat())]
     assert [(p["step"], p["days"]) for p in record["plans.steps.phases"]] == [(step.pk, 14)]
@@ -58,7 +59,7 @@ def test_it_exports_rows_that_point_at_the_patient_and_a_plan_once(alice, tmp_pa
     ReminderFactory(plan=step.plan)
     CautionAcknowledgementFactory(step=step)
     out = tmp_path / "alice.json"
-    call_command("export_patient", alice.chart_number, output=str(out), stdout=open(os.devnull, "w"))
+    call_command("export_patient", alice.chart_number, output=str(out), stdout=io.StringIO())
     record = json.loads(out.read_text())
     assert len(record["reminders"]) == 1 and len(record["caution_acknowledgements"]) == 1
     everywhere = [row for rows in record.values() if isinstance(rows, list) for row in rows]
@@ -79,7 +80,7 @@ def test_it_anonymises_a_patient_but_keeps_the_access_log(alice, rf):
         call_command("remove_patient", alice.chart_number)
     assert Patient.objects.get(pk=alice.pk).user.email == "alice@example.org"
 
-    call_command("remove_patient", alice.chart_number, yes=True, stdout=open(os.devnull, "w"))
+    call_command("remove_patient", alice.chart_number, yes=True, stdout=io.StringIO())
     alice.refresh_from_db()
     alice.user.refresh_from_db()
     assert alice.user.email == "" and alice.user.first_name == ""
@@ -112,7 +113,7 @@ def test_it_leaves_nothing_identifying_in_the_history_or_login_records(alice, de
     AccessLog.objects.create(user=derm, patient=alice, action=AccessLog.VIEW, what=f"Admin patient: {alice}")
     AccessLog.objects.create(user=derm, patient=alice, action=AccessLog.VIEW, what=f"Admin plan: {plan}")
 
-    call_command("remove_patient", alice.chart_number, yes=True, stdout=open(os.devnull, "w"))
+    call_command("remove_patient", alice.chart_number, yes=True, stdout=io.StringIO())
 
     history = [*alice.history.values(), *Plan.history.filter(patient=alice).values()]
     assert len(history) >= 3  # alice's copies (made, edited by staff, removed) and the plan's
@@ -129,7 +130,7 @@ def test_it_deletes_a_patient_keeping_detached_access_log_rows(alice, rf):
     request = rf.get("/plan/")
     request.user = alice.user
     AccessLog.objects.record(request, patient=alice, action=AccessLog.VIEW, what="Plan")
-    call_command("remove_patient", alice.chart_number, delete=True, yes=True, stdout=open(os.devnull, "w"))
+    call_command("remove_patient", alice.chart_number, delete=True, yes=True, stdout=io.StringIO())
     assert not Patient.objects.filter(pk=alice.pk).exists()
     assert AccessLog.objects.filter(what="Plan", patient__isnull=True).count() == 1
 

@@ -1,5 +1,5 @@
 import datetime as dt
-import os
+import io
 
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -11,9 +11,9 @@ from routines.models import Plan, PlanStep, RoutineTemplate, StepCheck
 
 
 def test_it_seeds_the_milia_plan_idempotently(db):
-    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    call_command("seed_demo", stdout=io.StringIO())
     counts = (Plan.objects.count(), StepCheck.objects.count(), RoutineTemplate.objects.count())
-    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    call_command("seed_demo", stdout=io.StringIO())
     assert (Plan.objects.count(), StepCheck.objects.count(), RoutineTemplate.objects.count()) == counts
 
     patient = Patient.objects.get(user__username="demo-patient")
@@ -27,7 +27,7 @@ def test_it_seeds_the_milia_plan_idempotently(db):
 
 
 def test_it_has_a_step_every_morning_and_every_evening_of_the_milia_plan(db):
-    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    call_command("seed_demo", stdout=io.StringIO())
     plan = Plan.objects.get(patient__user__username="demo-patient")
     glycolic_days = set()
     for n in range(60):
@@ -43,8 +43,8 @@ def test_it_has_a_step_every_morning_and_every_evening_of_the_milia_plan(db):
 
 
 def test_it_ramps_up_demo_patients_retinol(db):
-    call_command("seed_demo", stdout=open(os.devnull, "w"))
-    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())
     plan = Plan.objects.get(patient__user__username="demo-patient")
     retinol = plan.steps.get(product__name="Youth Renewal Retinol Serum")
     assert len(retinol.phase_values()) == 3
@@ -54,8 +54,8 @@ def test_it_ramps_up_demo_patients_retinol(db):
 
 
 def test_every_milia_care_step_explains_itself_in_english_and_spanish(db):
-    call_command("seed_demo", stdout=open(os.devnull, "w"))
-    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())
     template = RoutineTemplate.objects.get(name="Milia care")
     assert template.name_es == "Cuidado de los milia"
     for steps in (template.steps.all(), Plan.objects.get(patient__user__username="demo-paciente").steps.all()):
@@ -77,7 +77,7 @@ def test_every_milia_care_step_explains_itself_in_english_and_spanish(db):
 
 
 def test_demo_patients_today_page_links_an_article_from_each_step(client, db):
-    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    call_command("seed_demo", stdout=io.StringIO())
     patient = Patient.objects.get(user__username="demo-patient")
     client.force_login(patient.user)
     page = client.get("/").context["page"]
@@ -86,9 +86,9 @@ def test_demo_patients_today_page_links_an_article_from_each_step(client, db):
 
 
 def test_it_gives_steps_seeded_before_their_articles_and_spanish_wording(db):
-    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    call_command("seed_demo", stdout=io.StringIO())
     PlanStep.objects.update(article=None, instructions_es="", caution_es="", area_es="")
-    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    call_command("seed_demo", stdout=io.StringIO())
     assert not PlanStep.objects.filter(plan__template__name="Milia care", article=None).exists()
     assert not PlanStep.objects.filter(plan__template__name="Milia care", instructions_es="").exists()
 
@@ -96,7 +96,7 @@ def test_it_gives_steps_seeded_before_their_articles_and_spanish_wording(db):
 def test_demo_patient_reads_the_glycolic_steps_article_answers_it_and_the_dermatologist_sees_it(client, db):
     """The issue's walk-through: a step's "Why?" leads to the milia article; its two questions, answered
     (one wrongly first), show as read and understood on the patient's admin page."""
-    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    call_command("seed_demo", stdout=io.StringIO())
     patient = Patient.objects.get(user__username="demo-patient")
     glycolic = Plan.objects.get(patient=patient).steps.get(product__name="Bioclear Serum")
     milia = Article.objects.get(slug="milia-vs-acne")
