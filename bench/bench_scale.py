@@ -296,6 +296,7 @@ def build(sizes: dict, *, today: dt.date) -> None:
 
     bulk(StepCheck, ticks(), label="ticks", total=per_step * len(steps))
     say("last check-in dates")
+    analyze()  # the per-patient subquery needs the tick and step tables' statistics
     StepCheck.objects.record_last_check_ins(Patient.objects.all())
 
     say("skin check-ins, flags, procedures, acknowledgements, invitations")

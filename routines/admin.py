@@ -314,7 +314,7 @@ class StepBuilderAdmin(admin.ModelAdmin):
             raise PermissionDenied
         direction, _, rest = request.POST.get("move", "").partition(":")
         step_id, _, place = rest.partition(":")
-        steps = builder_order(parent.steps.select_for_update().select_related("product"))
+        steps = builder_order(parent.steps.select_for_update(of=("self",)).select_related("product"))
         step = next((s for s in steps if str(s.pk) == step_id), None)
         change_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[parent.pk])
         if step is None or direction not in ("up", "down", "to") or (direction == "to") != place.isdigit():
