@@ -2,10 +2,8 @@
 
 import datetime as dt
 import io
-import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 
 import pytest
@@ -30,7 +28,7 @@ from tests.factories import (
     ProductFactory,
     utc,
 )
-from tests.workers import PATIENTS, ROOT, recipients, run_pass, run_workers
+from tests.workers import PATIENTS, ROOT, kill_one_of_two_passes, recipients, run_pass, run_workers
 
 # Sunday 7 March 2027, 10:00 in New York (EST): the default digest time.
 SUNDAY = dt.date(2027, 3, 7)
@@ -408,16 +406,7 @@ def digest_worker_env(worker_env):
 
 def test_a_killed_worker_costs_at_most_one_digest_and_sends_none_twice(digest_worker_env, tmp_path):
     mail_dir = tmp_path / "mail"
-    victim = run_pass(digest_worker_env, DUE + dt.timedelta(minutes=1))
-    survivor = run_pass(digest_worker_env, DUE + dt.timedelta(minutes=1))
-    deadline = time.monotonic() + 60
-    while sum(recipients(mail_dir).values()) < PATIENTS // 4 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    victim.send_signal(signal.SIGKILL)
-    victim.wait(timeout=10)
-    emailed_at_kill = sum(recipients(mail_dir).values())
-    assert survivor.wait(timeout=120) == 0, survivor.stderr.read()
-    assert 0 < emailed_at_kill < PATIENTS, "the kill must land mid-batch"
+    kill_one_of_two_passes(digest_worker_env, mail_dir, DUE + dt.timedelta(minutes=1))
     # After the claim timeout: the digest in hand is recorded, the victim's unsent lease goes out.
     after = run_pass(digest_worker_env, DUE + dt.timedelta(minutes=15))
     assert after.wait(timeout=120) == 0, after.stderr.read()

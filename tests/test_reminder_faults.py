@@ -10,12 +10,10 @@ PostgreSQL DATABASE_URL, a fresh database on that server.
 """
 
 import datetime as dt
-import signal
 import subprocess
 import sys
-import time
 
-from tests.workers import PATIENTS, ROOT, recipients, run_pass
+from tests.workers import PATIENTS, ROOT, kill_one_of_two_passes, recipients, run_pass
 
 DUE = dt.datetime(2027, 3, 10, 13, 0, tzinfo=dt.UTC)  # 08:00 in New York
 
@@ -48,17 +46,7 @@ def test_it_costs_at_most_one_unknown_message_when_one_of_two_workers_is_killed(
     """The drill: two concurrent passes over one peak minute, one SIGKILLed mid-batch, then a pass after the claim
     timeout."""
     mail_dir = tmp_path / "mail"
-    victim = run_pass(worker_env, DUE + dt.timedelta(minutes=1))
-    survivor = run_pass(worker_env, DUE + dt.timedelta(minutes=1))
-    deadline = time.monotonic() + 60
-    while sum(recipients(mail_dir).values()) < PATIENTS // 4 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    victim.send_signal(signal.SIGKILL)
-    victim.wait(timeout=10)
-    assert victim.returncode == -signal.SIGKILL, victim.stderr.read()
-    emailed_at_kill = sum(recipients(mail_dir).values())
-    assert survivor.wait(timeout=120) == 0, survivor.stderr.read()
-    assert 0 < emailed_at_kill < PATIENTS, "the kill must land mid-batch"
+    kill_one_of_two_passes(worker_env, mail_dir, DUE + dt.timedelta(minutes=1))
 
     # After the claim timeout: the message in hand is recorded, the victim's unsent lease goes out.
     after = run_pass(worker_env, DUE + dt.timedelta(minutes=15))

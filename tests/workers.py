@@ -6,9 +6,11 @@ it with PATIENTS patients due on the same morning), so a killed process really d
 """
 
 import email
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -69,3 +71,19 @@ def recipients(mail_dir: Path) -> Counter:
             if chunk.strip():
                 counts[email.message_from_string(chunk.strip()).get("To")] += 1
     return counts
+
+
+def kill_one_of_two_passes(env, mail_dir: Path, now) -> int:
+    """The drill: two concurrent `run_reminders --once` passes at `now`; one is SIGKILLed once a quarter of
+    PATIENTS have mail, the other must finish cleanly. Returns how many emails had gone out at the kill."""
+    victim, survivor = run_pass(env, now), run_pass(env, now)
+    deadline = time.monotonic() + 60
+    while sum(recipients(mail_dir).values()) < PATIENTS // 4 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=10)
+    assert victim.returncode == -signal.SIGKILL, victim.stderr.read()
+    emailed_at_kill = sum(recipients(mail_dir).values())
+    assert survivor.wait(timeout=120) == 0, survivor.stderr.read()
+    assert 0 < emailed_at_kill < PATIENTS, "the kill must land mid-batch"
+    return emailed_at_kill
