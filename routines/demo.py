@@ -174,11 +174,11 @@ CONFLICT_RULES = [
 
 
 ACIDS = "glycolic acid, salicylic acid, lactic acid, mandelic acid"
-# name, paused categories, paused ingredients, days before, restart days after, note
+# name, Spanish name, paused categories, paused ingredients, days before, restart days after, note
 PROCEDURE_TYPES = [
-    ("Chemical peel", [C.RETINOID], ACIDS, 7, 3, "Superficial glycolic or salicylic peel."),
-    ("Milia extraction", [C.RETINOID], "glycolic acid", 2, 2, "In-office extraction with a sterile lancet."),
-    ("Laser resurfacing", [C.RETINOID, C.EXFOLIATOR], ACIDS, 14, 7, "Fractional laser."),
+    ("Chemical peel", "Peeling químico", [C.RETINOID], ACIDS, 7, 3, "Superficial glycolic or salicylic peel."),
+    ("Milia extraction", "Extracción de milia", [C.RETINOID], "glycolic acid", 2, 2, "In-office extraction."),
+    ("Laser resurfacing", "Láser de rejuvenecimiento", [C.RETINOID, C.EXFOLIATOR], ACIDS, 14, 7, "Fractional laser."),
 ]
 
 
@@ -234,8 +234,8 @@ def seed(*, stdout) -> None:
             },
         )
 
-    for name, categories, ingredients, before, after, note in PROCEDURE_TYPES:
-        ProcedureType.objects.get_or_create(
+    for name, name_es, categories, ingredients, before, after, note in PROCEDURE_TYPES:
+        kind, _ = ProcedureType.objects.get_or_create(
             name=name,
             defaults={
                 "stops_categories": ",".join(categories),
@@ -245,6 +245,8 @@ def seed(*, stdout) -> None:
                 "note": note,
             },
         )
+        if not kind.name_es:  # a database seeded before procedures had Spanish names
+            ProcedureType.objects.filter(pk=kind.pk).update(name_es=name_es)
 
     derm = get_user_model().objects.filter(username="demo-derm").first()
     template, created = RoutineTemplate.objects.get_or_create(

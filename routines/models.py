@@ -664,6 +664,7 @@ class ProcedureType(models.Model):
             first=on - dt.timedelta(days=self.days_before),
             last=on + dt.timedelta(days=self.days_after - 1) if self.days_after > 1 else on,
             what=self.name.lower(),
+            what_es=self.name_es.lower(),
             on=on,
         )
 

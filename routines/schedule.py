@@ -12,8 +12,8 @@ from typing import Protocol
 
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.formats import date_format
+from django.utils.translation import get_language, gettext_lazy, ngettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, pgettext, pgettext_lazy
 
 MORNING = "morning"
 EVENING = "evening"
@@ -82,13 +82,19 @@ class Hold:
     last: dt.date
     what: str
     on: dt.date
+    what_es: str = ""  # the procedure's Spanish name, if the clinic wrote one
 
     def covers(self, day: dt.date) -> bool:
         return self.first <= day <= self.last
 
+    @property
+    def name(self) -> str:
+        """The procedure's name in the active language (English when no Spanish name was written)."""
+        return self.what_es if self.what_es and get_language() == "es" else self.what
+
     def reason(self, day: dt.date) -> str:
         """Why the step is paused on `day`, in the patient's words: "Paused before your peel on 12 May"."""
-        values = {"what": self.what, "when": _day_month(self.on)}
+        values = {"what": self.name, "when": _day_month(self.on)}
         if day < self.on:
             return _("Paused before your %(what)s on %(when)s") % values
         if day == self.on:
@@ -103,7 +109,7 @@ class Hold:
         """ "Paused 5–14 May for your chemical peel on 12 May; restart on 15 May"."""
         return _("Paused %(dates)s for your %(what)s on %(when)s; restart on %(restart)s") % {
             "dates": _date_range(self.first, self.last),
-            "what": self.what,
+            "what": self.name,
             "when": _day_month(self.on),
             "restart": _day_month(self.resume_on),
         }

@@ -1,13 +1,22 @@
 """A Spanish reader's steps, plan name and note in Spanish wherever the clinic wrote them (English where it
 did not, never blank): the today page, /plan/, the printable page and the plan PDF, whoever prints it."""
 
+import datetime as dt
 import io
 
 import pytest
 from pypdf import PdfReader
 
 from routines import schedule
-from tests.factories import ArticleFactory, PlanFactory, PlanStepFactory, ProductFactory
+from tests.factories import (
+    TODAY,
+    ArticleFactory,
+    PlanFactory,
+    PlanStepFactory,
+    ProcedureFactory,
+    ProcedureTypeFactory,
+    ProductFactory,
+)
 
 pytestmark = pytest.mark.usefixtures("frozen")
 
@@ -104,3 +113,17 @@ def test_it_reads_the_spanish_plans_articles_in_one_query(rosa_client, rosa, dja
     assert 'href="/learn/article-0-es/"' in page and 'href="/learn/article-1-es/"' in page
     assert 'href="/learn/article-2/"' in page  # not translated: the English
     assert 'href="/learn/article-0/"' not in page
+
+
+def test_a_spanish_reader_reads_the_procedures_spanish_name_in_its_pause(client, rosa, alice):
+    peel = ProcedureTypeFactory(name="Chemical peel", name_es="Peeling químico", stops_categories="retinoid")
+    for patient in (rosa, alice):
+        PlanStepFactory(
+            plan=PlanFactory(patient=patient, steps=0), order=1, product=ProductFactory(category="retinoid")
+        )
+        ProcedureFactory(patient=patient, type=peel, date=TODAY + dt.timedelta(days=2))
+    client.force_login(rosa.user)
+    assert "peeling químico" in client.get("/").content.decode()
+    client.force_login(alice.user)
+    english = client.get("/").content.decode()
+    assert "chemical peel" in english and "químico" not in english
