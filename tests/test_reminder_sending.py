@@ -52,6 +52,22 @@ def test_it_sends_a_due_reminder_once(morning, mailoutbox):
     assert morning.sent_at == DUE + dt.timedelta(minutes=1)
 
 
+def test_a_pass_sends_what_is_due_before_planning_reads_every_plan(morning, mailoutbox):
+    """Planning a large clinic takes a while: a reminder already planned must not wait for it."""
+    seen_by_planning, plan_reminders_as_written = [], planning.plan_reminders
+
+    def plan_reminders(*, now):
+        seen_by_planning.append(len(mailoutbox))
+        return plan_reminders_as_written(now=now)
+
+    with mock.patch.object(planning, "plan_reminders", plan_reminders):
+        call_command(
+            "run_reminders", "--once", "--now", (DUE + dt.timedelta(minutes=1)).isoformat(), stdout=mock.Mock()
+        )
+    assert seen_by_planning == [1]  # sent before planning began
+    assert len(mailoutbox) == 1
+
+
 def test_it_writes_a_friendly_email(morning, mailoutbox):
     sending.send_due(now=DUE)
     email = mailoutbox[0]

@@ -5,9 +5,10 @@
     python manage.py run_reminders --once --now 2027-03-14T12:01:00Z
     python manage.py run_reminders --no-plan       # an extra copy that only sends
 
-A pass: plan ahead → skip what is too late → recover rows a dead worker left
-"sending" → send everything due, a leased batch at a time → write the
-heartbeat /healthz reads.
+A pass: skip what is too late → recover rows a dead worker left "sending" →
+send everything due, a leased batch at a time → plan ahead → send what that
+made due → write the heartbeat /healthz reads. Sending comes before planning
+so that due reminders never wait while planning reads every active plan.
 
 Concurrency: run as many copies as you like, on several machines sharing one
 PostgreSQL database; on SQLite the single writer serialises them. Every step
@@ -114,17 +115,25 @@ class Command(BaseCommand):
         the grace window.
         """
         now = fixed_now or timezone.now()
-        planned = self.plan_ahead(now) if plan else 0
         skipped = self.skip_late(now)
         recovered = self.recover_stuck(now)
-        leased = 0
-        while not self.shutdown and (count := self.send_due(fixed_now)):
-            leased += count
+        # What earlier passes planned goes out first: planning reads every active plan, and a due
+        # reminder should not wait for that. Then what planning added that is already due.
+        leased = self.send_all_due(fixed_now)
+        planned = self.plan_ahead(now) if plan else 0
+        leased += self.send_all_due(fixed_now) if plan else 0
         detail = f"planned {planned}, skipped {skipped}, recovered {recovered}, leased {leased}"
         WorkerHeartbeat.objects.beat(WorkerHeartbeat.REMINDERS, detail=detail)
         self.stdout.write(f"{now:%Y-%m-%dT%H:%M:%SZ} run_reminders: {detail}")
 
     # Each step is a small method, testable on its own; the counts say whether there is more to do.
+
+    def send_all_due(self, fixed_now: dt.datetime | None) -> int:
+        """Send leased batches until nothing is due (or we are told to stop); returns how many rows were leased."""
+        leased = 0
+        while not self.shutdown and (count := self.send_due(fixed_now)):
+            leased += count
+        return leased
 
     def plan_ahead(self, now: dt.datetime) -> int:
         """Create the reminders due soon; returns how many rows were offered (existing ones are ignored)."""
