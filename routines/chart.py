@@ -8,7 +8,7 @@ and `Plan.followed`), so the chart's totals are the patient page's percentages.
 """
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -213,15 +213,7 @@ def _cells(plans, dates, timetables) -> dict:
             continue
         timetable = timetables[plan.pk]
         due = timetable.due_on(day)
-        # The same day without the holds: what a procedure paused.
-        unheld = schedule.due_by_slot(
-            timetable.steps,
-            day,
-            start=timetable.start,
-            end=timetable.end,
-            phases=timetable.phases,
-            freezes=timetable.freezes,
-        )
+        unheld = replace(timetable, holds={}).due_on(day)  # the same day without the holds: what a procedure paused
         for slot, steps in due.items():
             paused = tuple(step.title for step in unheld[slot] if step not in steps)
             done = sum((step.pk, day) in ticked for step in steps)
