@@ -293,9 +293,8 @@ class PatientAdmin(BasePatientAdmin):
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
-        # For everyone who opens the patient page, the front desk too: which of the plan's articles the
-        # patient read and understood says nothing the plan (which the desk sees and prints) does not.
-        if obj is None:
+        # Whether the patient understood their treatment is clinical: dermatologists only, not the front desk.
+        if obj is None or not request.user.has_perm("education.view_articleread"):
             return fieldsets
         return [*fieldsets, ("Reading and understanding", {"fields": ["reading"]})]
 

@@ -89,6 +89,13 @@ def article_list(request):
 
 @require_safe
 @login_required
+def article_by_number(request, pk):
+    """A published article by its number, for links in emails: a slug can name a condition, and email is not private."""
+    return redirect(get_object_or_404(Article.objects.published(), pk=pk))
+
+
+@require_safe
+@login_required
 def article_detail(request, slug):
     """The article; for a patient also where it fits in their plan and its teach-back questions.
 
@@ -108,11 +115,14 @@ def article_detail(request, slug):
             ArticleRead.objects.record(patient=patient, article=article, now=timezone.now())
         questions = teach_back(patient, article)
         context["uses"] = article_uses(patient, patient.local_today(), article)
+        if context["uses"] and request.method == "GET":  # where it fits is part of the plan
+            what = f"Article {article.pk}: its place in the plan"
+            AccessLog.objects.record(request, patient=patient, action=AccessLog.VIEW, what=what)
         context["questions"] = [
             (state, None if state.right else TeachBackForm(state.question, article)) for state in questions
         ]
         context["understood"] = bool(questions) and all(state.right for state in questions)
-    else:
+    elif request.user.has_perm(STAFF_VIEW_PERMISSION):
         context["preview_questions"] = article.questions.all()  # staff reviewing the text see the answers
     return render(request, "education/article_detail.html", context)
 

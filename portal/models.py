@@ -248,17 +248,19 @@ class AccessLogQuerySet(models.QuerySet):
     def older_than(self, cutoff: dt.datetime) -> "AccessLogQuerySet":
         return self.filter(at__lt=cutoff)
 
-    def csv_lines(self, *, chunk_size: int = 2000) -> Iterator[str]:
+    def csv_lines(self, *, chunk_size: int = 2000, for_spreadsheets: bool = True) -> Iterator[str]:
         """The rows as CSV text, header first, one line at a time, in constant memory.
 
-        Plain values (`values_list(...).iterator()`), so a million rows are never models in memory at once;
-        every cell goes through `csv_cell`, since staff open these files in spreadsheets.
+        Plain values (`values_list(...).iterator()`), so a million rows are never models in memory at once.
+        Exports staff open in spreadsheets put every cell through `csv_cell`; an archive
+        (`for_spreadsheets=False`) keeps the values exactly as stored.
         """
+        cell = csv_cell if for_spreadsheets else (lambda value: "" if value is None else value)
         writer = csv.writer(CSVLine())
         yield writer.writerow(self.CSV_HEADER)
         for row in self.order_by("at", "pk").values_list(*self.CSV_FIELDS).iterator(chunk_size=chunk_size):
             at = row[1].astimezone(dt.UTC).isoformat(timespec="seconds")
-            yield writer.writerow([csv_cell(value) for value in (row[0], at, *row[2:])])
+            yield writer.writerow([cell(value) for value in (row[0], at, *row[2:])])
 
     def delete_archived(self, ids: list[int]) -> int:
         """Delete the rows `ids`, already archived: the retention's one way out of this append-only table."""

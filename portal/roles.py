@@ -16,6 +16,8 @@ ROLE_PERMISSIONS = {
             ("portal", "accesslog", ("view",)),
             ("education", "condition", ("view", "add", "change", "delete")),
             ("education", "article", ("view", "add", "change", "delete")),
+            ("education", "articleread", ("view",)),
+            ("education", "teachbackanswer", ("view",)),
             ("routines", "product", ("view", "add", "change", "delete")),
             ("routines", "routinetemplate", ("view", "add", "change", "delete")),
             ("routines", "templatestep", ("view", "add", "change", "delete")),

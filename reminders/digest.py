@@ -67,8 +67,8 @@ def digest_for(reminder: Reminder) -> Digest:
     week = adherence(patient.adherence_plans, today=day, days=WEEK)
     # A week with nothing due gets neither praise nor a tip.
     tip = "" if on_track(week) or week.due == 0 else str(TIPS[day.isocalendar().week % len(TIPS)])
-    language = language_of(patient)
-    articles = [article.version_in(language) for article in plan.articles.published()]
+    # The plan's articles and its steps' (as the staff reading panel lists them), in the patient's language.
+    articles = Article.objects.for_patient(patient, day, language_of(patient)).order_by("title", "pk")
     return Digest(week=week, tip=tip, article=next_to_read(patient, articles), pauses=coming_pauses(plan, day))
 
 

@@ -461,7 +461,10 @@ def _build_digest(reminder: Reminder, *, hidden_words: list[str]) -> Message:
         "on_track": content.on_track,
         "tip": content.tip,
         "article_title": safe_article_title(article, hidden_words) if article else "",
-        "article_url": settings.PORTAL_BASE_URL + article.get_absolute_url() if article else "",
+        # By number, not slug: a slug can name the condition.
+        "article_url": settings.PORTAL_BASE_URL + reverse("education:article-by-number", args=[article.pk])
+        if article
+        else "",
         "pauses": [
             {"summary": pause.summary, "steps": ", ".join(safe_step_names(pause.steps, hidden_words))}
             for pause in content.pauses

@@ -31,6 +31,7 @@ from .forms import (
     STEP_FIELDS,
     STEP_FIELDSETS,
     AssignRoutineForm,
+    ListedStepForm,
     PhaseForm,
     PhaseFormSet,
     PlanForm,
@@ -227,6 +228,7 @@ class StepInline(admin.TabularInline):
 
 class TemplateStepInline(StepInline):
     model = TemplateStep
+    form = ListedStepForm
 
 
 class PlanStepInline(StepInline):
@@ -522,7 +524,8 @@ class IrritationFlagAdmin(admin.ModelAdmin):
     @admin.action(description="Mark reviewed (ends the episode; new check-ins can flag again)", permissions=["change"])
     def mark_reviewed(self, request, queryset):
         flags = list(queryset.open().select_related("patient"))
-        IrritationFlag.objects.filter(pk__in=[f.pk for f in flags]).update(
+        # Only flags still open: a double click must not move the review date (the end of a ramp hold).
+        IrritationFlag.objects.open().filter(pk__in=[f.pk for f in flags]).update(
             reviewed_at=timezone.now(), reviewed_by=request.user
         )
         for flag in flags:
@@ -734,7 +737,9 @@ class PatientAdmin(BasePatientAdmin):
         "last_check_in",
     ]
 
-    list_display = [*BasePatientAdmin.list_display, "adherence_7_days", "adherence_30_days", "last_check_in"]
+    ADHERENCE_FIELDS = ("adherence_7_days", "adherence_30_days", "last_check_in")
+
+    list_display = [*BasePatientAdmin.list_display, *ADHERENCE_FIELDS]
     list_filter = [NotCheckedInFilter, *BasePatientAdmin.list_filter]
     list_per_page = 50  # each row computes two adherence windows from the plan's schedule
     readonly_fields = [*BasePatientAdmin.readonly_fields, *ROUTINE_FIELDS]
@@ -757,21 +762,32 @@ class PatientAdmin(BasePatientAdmin):
     def _sees_skin(self, request) -> bool:
         return request.user.has_perm("routines.view_irritationflag")
 
+    def _sees_adherence(self, request) -> bool:
+        return request.user.has_perm("routines.view_stepcheck")
+
     def get_list_display(self, request):
         shown = super().get_list_display(request)
+        if not self._sees_adherence(request):
+            shown = [name for name in shown if name not in self.ADHERENCE_FIELDS]
         return [*shown[:1], "skin_flag", *shown[1:]] if self._sees_skin(request) else shown
 
     def get_list_filter(self, request):
         shown = super().get_list_filter(request)
+        if not self._sees_adherence(request):
+            shown = [choice for choice in shown if choice is not NotCheckedInFilter]
         return [SkinFlagFilter, *shown] if self._sees_skin(request) else shown
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is None:  # nothing to show before the patient exists
             return fieldsets
-        # Check-ins are clinical: dermatologists only.
-        fields = [f for f in self.ROUTINE_FIELDS if f != "skin" or self._sees_skin(request)]
-        return [*fieldsets, ("Routine", {"fields": fields})]
+        # Check-ins and adherence are clinical: dermatologists only.
+        hidden = set()
+        if not self._sees_skin(request):
+            hidden.add("skin")
+        if not self._sees_adherence(request):
+            hidden.update(self.ADHERENCE_FIELDS)
+        return [*fieldsets, ("Routine", {"fields": [f for f in self.ROUTINE_FIELDS if f not in hidden]})]
 
     # Lookups that reveal skin problems: refused (400) for staff who may not see skin check-ins,
     # not merely hidden from their filter sidebar.

@@ -95,6 +95,18 @@ def kept_forms(formset) -> list:
     return [form for form in formset.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
 
 
+class ListedStepForm(StepForm):
+    """A template step as the template's page lists it: validated with the page, never saved by it.
+
+    Each step is edited on its own page; an old copy of the template's page posting its hidden
+    fields back must not overwrite what was changed there since (templates have no version to
+    refuse a stale page, as plans do). New rows still save.
+    """
+
+    def has_changed(self):
+        return self.instance.pk is None and super().has_changed()
+
+
 class StepFormSet(forms.BaseInlineFormSet):
     """A template's or plan's steps: refused as a whole if two of them break a conflict rule.
 

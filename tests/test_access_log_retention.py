@@ -81,6 +81,15 @@ def test_it_archives_then_deletes_only_rows_older_than_the_retention(alice, tmp_
 
 
 @override_settings(ACCESS_LOG_RETENTION_DAYS=30)
+def test_the_archive_keeps_each_value_exactly_as_stored(alice, tmp_path):
+    """Spreadsheet exports neutralise formula starts; the archive is the record itself, so it does not."""
+    AccessLogFactory(patient=alice, at=days_ago(31), what="=SUM(1)", path="+1")
+    prune(tmp_path)
+    (row,) = archived(tmp_path)
+    assert (row["what"], row["path"]) == ("=SUM(1)", "+1")
+
+
+@override_settings(ACCESS_LOG_RETENTION_DAYS=30)
 def test_it_works_in_batches_and_loses_no_row(alice, bob, tmp_path):
     old = {AccessLogFactory(patient=patient, at=days_ago(40 + n)).pk for n in range(3) for patient in (alice, bob)}
     AccessLogFactory(patient=alice)

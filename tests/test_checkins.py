@@ -159,6 +159,10 @@ def test_it_needs_new_answers_after_a_review_to_flag_again(alice, derm, mailoutb
     assert response.status_code == 302
     flag.refresh_from_db()
     assert flag.reviewed_by == derm and flag.reviewed_at is not None
+    reviewed_at = flag.reviewed_at
+    derm_client.post("/admin/routines/irritationflag/", {"action": "mark_reviewed", "_selected_action": [flag.pk]})
+    flag.refresh_from_db()
+    assert flag.reviewed_at == reviewed_at  # a second click does not move the review (the end of a ramp hold)
 
     _answer(alice, TODAY - dt.timedelta(1), F.RED_AND_SORE, django_capture_on_commit_callbacks)
     assert IrritationFlag.objects.count() == 1  # the two old answers belong to the reviewed episode

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 
-from education.models import ArticleRead
+from education.models import Article, ArticleRead
 from portal.models import Patient
 from reminders import planning, sending
 from reminders.models import Reminder
@@ -219,9 +219,9 @@ def test_it_links_the_next_article_not_read_or_not_understood(alice, mailoutbox)
     email = digest_email(alice, mailoutbox)
     html = email.alternatives[0][0]
     assert "Next to read: Gentle Cleansing" in email.body
-    assert "http://127.0.0.1:8000/learn/gentle-cleansing/" in email.body
-    assert 'href="http://127.0.0.1:8000/learn/gentle-cleansing/"' in html
-    assert "sun-care" not in email.body + html
+    assert f"http://127.0.0.1:8000/learn/a/{unread.pk}/" in email.body
+    assert f'href="http://127.0.0.1:8000/learn/a/{unread.pk}/"' in html
+    assert f"/learn/a/{read.pk}/" not in email.body + html
 
 
 def test_it_names_no_article_when_all_are_read(alice, mailoutbox):
@@ -252,7 +252,13 @@ def test_it_never_names_a_condition_in_the_subject_preview_or_article(alice, mai
     for part in (email.subject, preview, email.body.split("\n")[0]):
         assert "milia" not in part.lower()
     assert "An article from your care team" in email.body  # the title named it
-    assert "Milia Explained" not in email.body + html
+    assert "milia" not in (email.body + html).lower()  # nor its link: by number, not slug
+    article = Article.objects.get(slug="milia-explained")
+    link = f"/learn/a/{article.pk}/"
+    assert link in email.body
+    alice_client = Client()
+    alice_client.force_login(alice.user)
+    assert alice_client.get(link)["Location"] == "/learn/milia-explained/"  # one click from the article
 
 
 def test_it_shows_only_the_patients_own_data(alice, bob, mailoutbox):

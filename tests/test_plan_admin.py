@@ -293,3 +293,16 @@ def test_it_keeps_the_invitation_action(derm_client, alice, mailoutbox):
     data = {"action": "send_portal_invitation", "_selected_action": [alice.pk]}
     assert derm_client.post("/admin/portal/patient/", data).status_code == 302
     assert len(mailoutbox) == 1
+
+
+def test_the_front_desk_sees_no_adherence_or_last_check_in(client, desk, derm, alice):
+    """Adherence is clinical: the patient list and page show it to dermatologists only, and its filter too."""
+    PlanFactory(patient=alice)
+    StepCheckFactory(step=alice.plans.get().steps.first())
+    for user, shown in ((derm, True), (desk, False)):
+        client.force_login(user)
+        listing = client.get("/admin/portal/patient/")
+        assert ("adherence_7_days" in listing.context["cl"].list_display) is shown
+        assert ("Not checked in for 3+ days" in listing.content.decode()) is shown
+        page = client.get(f"/admin/portal/patient/{alice.pk}/change/").content.decode()
+        assert ("Last check-in" in page) is shown

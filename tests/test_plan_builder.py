@@ -338,3 +338,14 @@ def test_it_refuses_a_plan_page_opened_before_a_step_was_changed(derm_client, pl
     fresh["note"] = "Saved from a fresh page"
     assert derm_client.post(_plan_url(plan), fresh).status_code == 302
     assert plan.steps.get(pk=glycolic.pk).wait_minutes == 20
+
+
+def test_an_old_copy_of_the_template_page_never_undoes_a_step_edited_since(admin_client):
+    template = RoutineTemplateFactory()
+    url = f"/admin/routines/routinetemplate/{template.pk}/change/"
+    old_page = unchanged_form(admin_client.get(url))
+    step = template.steps.order_by("pk").first()
+    TemplateStep.objects.filter(pk=step.pk).update(wait_minutes=20)  # edited on its own page meanwhile
+    assert admin_client.post(url, old_page).status_code == 302
+    step.refresh_from_db()
+    assert step.wait_minutes == 20

@@ -5,6 +5,7 @@ it fits in the patient's plan."""
 import pytest
 
 from education.models import Article
+from portal.models import AccessLog
 from routines import schedule
 from tests.factories import ArticleFactory, PlanFactory, PlanStepFactory, ProductFactory
 
@@ -103,6 +104,9 @@ def test_it_tells_the_patient_where_the_article_fits_in_their_plan(alice_client,
     # The sunscreen article explains the sunscreen step only (the serum names its own article).
     html = alice_client.get("/learn/daily-sunscreen/").content.decode()
     assert "<strong>Sunscreen</strong>" in html and "<strong>Glycolic Serum</strong>" not in html
+    # Showing where it fits shows part of the plan: logged like the plan page.
+    logged = AccessLog.objects.filter(patient=alice, action=AccessLog.VIEW, what__contains="its place in the plan")
+    assert logged.count() == 2
 
 
 def test_it_tells_a_spanish_reader_on_the_spanish_version(rosa_client, rosa, sunscreen, protector, glycolic):
@@ -117,6 +121,7 @@ def test_it_says_nothing_to_a_patient_whose_plan_does_not_use_it(client, alice, 
     client.force_login(bob.user)
     html = client.get("/learn/glycolic-acid/").content.decode()
     assert "In your plan" not in html and "Glycolic Serum" not in html
+    assert not AccessLog.objects.filter(what__contains="its place in the plan").exists()
 
 
 def test_it_lists_the_step_articles_among_the_patients_own_on_learn(alice_client, alice, sunscreen, glycolic):

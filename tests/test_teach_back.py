@@ -110,6 +110,13 @@ def test_staff_previewing_see_the_questions_with_their_answers(derm_client, sque
     assert f'action="{answer_url(squeeze)}"' not in page
 
 
+def test_a_signed_in_user_who_is_neither_patient_nor_staff_never_sees_the_answers(client, squeeze):
+    client.force_login(UserFactory(username="nobody"))
+    response = client.get("/learn/milia/")
+    assert response.status_code == 200 and "Milia" in response.content.decode()  # the article itself, yes
+    assert "closed cysts" not in response.content.decode() and "✓" not in response.content.decode()
+
+
 @pytest.fixture
 def author(db):
     """Staff who may change articles but not publish them."""
