@@ -1,18 +1,21 @@
 """demo-paciente in a real browser: today's steps in her Spanish, a "Why?" link to the Spanish article that
-explains a step, the milia article's teach-back answered wrongly then rightly; axe-core finds nothing
-serious on the way (as tests/test_browser_accessibility.py checks every page)."""
+explains a step, the milia article's teach-back answered wrongly then rightly, a tick, her plan, reminder
+settings and plan PDF with no English left; axe-core finds nothing serious on the way (as
+tests/test_browser_accessibility.py checks every page)."""
 
 import io
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
+from pypdf import PdfReader
 
 from education.models import ArticleRead, TeachBackAnswer, TeachBackQuestion
 from portal import roles
 from portal.demo import DEMO_PASSWORD
-from routines.models import PlanStep
+from routines.models import PlanStep, StepCheck
 from tests.axe import AXE_JS, violations
+from tests.untranslated import english_left
 
 
 @pytest.fixture
@@ -79,3 +82,19 @@ def test_demo_paciente_reads_why_and_answers_a_question_wrongly_then_rightly(
     answers = TeachBackAnswer.objects.filter(question=squeeze).order_by("answered_at", "pk")
     assert [(a.choice, a.correct) for a in answers] == [(1, False), (2, True)]
     assert not violations(page, base, "/learn/milia-y-acne/")
+
+    # Tick the sunscreen (a plain form post), then the plan, the reminder settings and the plan PDF: all Spanish.
+    page.goto(f"{base}/")
+    page.locator(f"#step-{sunscreen.pk} .check-button").click()
+    page.wait_for_url(f"{base}/#step-{sunscreen.pk}")
+    assert page.locator(f"#step-{sunscreen.pk} .check-button").get_attribute("aria-pressed") == "true"
+    assert StepCheck.objects.filter(step=sunscreen).count() == 1
+    for path in ("/", "/plan/", "/reminders/"):
+        page.goto(f"{base}{path}")
+        assert english_left(page.content()) == [], path
+        assert not violations(page, base, path)
+    pdf = page.request.get(f"{base}/plan/handout.pdf")
+    assert pdf.headers["content-type"] == "application/pdf"
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.body())).pages)
+    assert sunscreen.instructions_es.split()[0] in text and "Cuidado de los milia" in text
+    assert sunscreen.instructions not in text
