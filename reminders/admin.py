@@ -9,8 +9,26 @@ from portal.models import Patient
 from routines.admin import PatientAdmin as RoutinesPatientAdmin
 
 from .forms import ReminderPreferencesForm
-from .models import Reminder
+from .models import DIGEST, Reminder
 from .planning import replan_patient
+
+
+class KindFilter(admin.SimpleListFilter):
+    """Step reminders or weekly digests. Not morning vs evening: newest first, a day's evening rows come
+    before its mornings, so "morning only" would walk a whole clinic's evening before the first row."""
+
+    title = "kind"
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return [("steps", "Step reminders"), ("digest", "Weekly digests")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "steps":
+            return queryset.exclude(slot=DIGEST)
+        if self.value() == "digest":
+            return queryset.filter(slot=DIGEST)
+        return queryset
 
 
 @admin.register(Reminder)
@@ -18,7 +36,7 @@ class ReminderAdmin(LargeTableAdmin, ReadOnlyAdmin):
     """Millions of rows after a year: sorted and drilled down by `due_at` (indexed), found by patient."""
 
     list_display = ["due_at", "patient", "slot", "local_date", "channel", "status", "attempts", "short_error"]
-    list_filter = ["status", "channel", ("due_at", admin.DateFieldListFilter), "slot"]
+    list_filter = ["status", "channel", ("due_at", admin.DateFieldListFilter), KindFilter]
     list_select_related = ["patient__user"]
     sortable_by = ["due_at"]
     ordering = ["-due_at"]

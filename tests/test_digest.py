@@ -294,10 +294,13 @@ def test_staff_see_digest_rows_with_their_skip_reason(alice, derm_client):
     planning.plan_reminders(now=DUE)
     Patient.objects.filter(pk=alice.pk).update(reminders_paused=True)
     sending.send_due(now=DUE)
-    response = derm_client.get("/admin/reminders/reminder/?slot__exact=digest")
+    response = derm_client.get("/admin/reminders/reminder/?kind=digest")
     assert response.status_code == 200
+    assert {row.slot for row in response.context["cl"].result_list} == {"digest"}
     page = response.content.decode()
     assert "Weekly digest" in page and "skipped" in page
+    steps = derm_client.get("/admin/reminders/reminder/?kind=steps").context["cl"].result_list
+    assert steps and "digest" not in {row.slot for row in steps}
     row = digests().get()
     detail = derm_client.get(f"/admin/reminders/reminder/{row.pk}/change/").content.decode()
     assert "The patient paused reminders." in detail
