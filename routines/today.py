@@ -8,14 +8,15 @@ pause. Both read the plan with a fixed number of queries, however many steps,
 and return frozen values the templates only display; dates stay dates, so the
 templates format them in the patient's language. A step's texts come in the
 patient's language (`StepText`), with the "Why?" link to the article that
-explains it, found in the same query as the steps.
+explains it: its topic joined to the steps' query, its version found for all
+steps in one more query (`why_slugs`).
 """
 
 import datetime as dt
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from django.db.models import BigIntegerField, Case, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import BigIntegerField, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
@@ -42,13 +43,11 @@ def step_title(step: PlanStep, language: str) -> str:
     return step.product.name if step.product_id else step.text_in("instructions", language)
 
 
-def with_why(steps: QuerySet, language: str) -> QuerySet:
-    """`steps` annotated with `why_slug`: the slug of the published article that explains each step, or None.
+def with_why(steps: QuerySet) -> QuerySet:
+    """`steps` annotated with `why_topic`: the topic (original article) of the article that explains each step.
 
-    The explaining article is the step's own, else its product's default. Of its topic (the
-    original and its translations) the published version in `language` is taken, else the
-    original: as `Article.version_in`, limited to published articles. A subquery in the
-    steps' own query, so the pages read no more queries.
+    The explaining article is the step's own, else its product's default. `why_slugs` then finds
+    every step's published version in one query.
     """
     topic = Coalesce(
         "article__translation_of",
@@ -57,10 +56,25 @@ def with_why(steps: QuerySet, language: str) -> QuerySet:
         "product__default_article",
         output_field=BigIntegerField(),
     )
-    versions = Article.objects.published().filter(Q(pk=OuterRef("why_topic")) | Q(translation_of=OuterRef("why_topic")))
-    preference = Case(When(language=language, then=0), When(translation_of__isnull=True, then=1), default=2)
-    slug = Subquery(versions.order_by(preference).values("slug")[:1])
-    return steps.annotate(why_topic=topic, why_slug=slug)
+    return steps.annotate(why_topic=topic)
+
+
+def why_slugs(steps, language: str) -> dict[int, str]:
+    """{topic: slug} for the steps' `why_topic`s (loaded `with_why`): each topic's published version in
+    `language`, else the original (as `Article.version_in`, published only). One query, or none."""
+    topics = {step.why_topic for step in steps if step.why_topic is not None}
+    if not topics:
+        return {}
+    versions = Article.objects.published().filter(Q(pk__in=topics) | Q(translation_of__in=topics))
+    slugs, in_language = {}, set()
+    for pk, original, version_language, slug in versions.values_list("pk", "translation_of", "language", "slug"):
+        topic = original or pk
+        if version_language == language:
+            slugs[topic] = slug
+            in_language.add(topic)
+        elif original is None and topic not in in_language:
+            slugs[topic] = slug  # the original, until a version in `language` turns up
+    return slugs
 
 
 @dataclass(frozen=True)
@@ -74,9 +88,9 @@ class StepText:
     why_url: str  # the article explaining the step, or ""
 
     @classmethod
-    def of(cls, step: PlanStep, language: str) -> "StepText":
-        """Read from a step loaded `with_why`."""
-        slug = getattr(step, "why_slug", None)
+    def of(cls, step: PlanStep, language: str, slugs: dict[int, str]) -> "StepText":
+        """Read from a step loaded `with_why`, with the `why_slugs` of its plan's steps."""
+        slug = slugs.get(step.why_topic)
         return cls(
             title=step_title(step, language),
             instructions=step.text_in("instructions", language),
@@ -167,13 +181,14 @@ def today_for(*, patient: Patient, day: dt.date) -> Today:
     """
     language = language_of(patient)
     plans = Plan.objects.with_check_in_on(day)
-    plan = plans.current_for(patient, day, steps=with_why(PlanStep.objects.with_marks(day), language))
+    plan = plans.current_for(patient, day, steps=with_why(PlanStep.objects.with_marks(day)))
     if plan is None:
         upcoming = Plan.objects.upcoming_for(patient, day)
         name = plan_text(upcoming, "name", language) if upcoming else ""
         return Today(day=day, plan=None, upcoming=upcoming, name=name)
     timetable = plan.timetable()
-    slots = _slots(timetable.due_on(day), lambda step: _due_step(step, day, language))
+    slugs = why_slugs(timetable.steps, language)
+    slots = _slots(timetable.due_on(day), lambda step: _due_step(step, day, language, slugs))
     rows = [row for slot in slots for row in slot.rows]
     paused, coming = _pauses(timetable, day, language)
     return Today(
@@ -195,11 +210,11 @@ def plan_text(plan: Plan, field: str, language: str) -> str:
     return (getattr(plan, f"{field}_es") if language == "es" else "") or getattr(plan, field)
 
 
-def _due_step(step: PlanStep, day: dt.date, language: str) -> DueStep:
+def _due_step(step: PlanStep, day: dt.date, language: str, slugs: dict[int, str]) -> DueStep:
     """A step loaded `with_marks(day)` and `with_why`, as the today page shows it."""
     return DueStep(
         step=step,
-        text=StepText.of(step, language),
+        text=StepText.of(step, language, slugs),
         done=step.tick_id is not None,
         needs_ack=bool(step.caution) and step.acknowledgement_id is None,
         progress=step.progress_on(day),
@@ -286,7 +301,7 @@ class Sheet:
 def sheet_for(*, patient: Patient, day: dt.date) -> Sheet | None:
     """The plan the patient follows on local date `day`, else the next one to start, as a `Sheet`; or None."""
     language = language_of(patient)
-    steps = with_why(PlanStep.objects.all(), language)
+    steps = with_why(PlanStep.objects.all())
     plan = Plan.objects.current_for(patient, day, steps=steps) or Plan.objects.with_steps(steps).upcoming_for(
         patient, day
     )
@@ -294,11 +309,12 @@ def sheet_for(*, patient: Patient, day: dt.date) -> Sheet | None:
         return None
     timetable = plan.timetable()
     holds = timetable.holds_from(day)
+    slugs = why_slugs(timetable.steps, language)
 
     def sheet_step(step: PlanStep) -> SheetStep:
         hold_note = holds[step][0].summary() if step in holds else ""
         return SheetStep(
-            step=step, text=StepText.of(step, language), progress=step.progress_on(day), hold_note=hold_note
+            step=step, text=StepText.of(step, language, slugs), progress=step.progress_on(day), hold_note=hold_note
         )
 
     by_slot = {slot: [] for slot in schedule.SLOTS}
