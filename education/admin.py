@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 
 from portal.admin import PatientAdmin as BasePatientAdmin
 from portal.history import HistoryAdmin
@@ -189,7 +190,7 @@ class ArticleAdmin(HistoryAdmin):
             return "–"
         status = getattr(obj, "spanish_status", None)
         if status is None:
-            add = reverse("admin:education_article_add") + f"?translation_of={obj.pk}&language=es"
+            add = f"{reverse('admin:education_article_add')}?{urlencode({'translation_of': obj.pk, 'language': 'es'})}"
             if obj.is_published:
                 return format_html('<strong class="errornote">Missing</strong> · <a href="{}">translate</a>', add)
             return format_html('<a href="{}">translate</a>', add)

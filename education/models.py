@@ -46,10 +46,6 @@ class Condition(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def name_in(self, language: str) -> str:
-        """The name patients reading `language` see: its translation if written, else the English name."""
-        return (self.name_es if language == "es" else "") or self.name
-
 
 # Where a patient's own articles come from (/learn/ lists them first). The apps built on education
 # register them from their AppConfig.ready(), so education never imports them: functions
@@ -93,7 +89,7 @@ class ArticleQuerySet(models.QuerySet):
     def grouped_by_condition(self) -> list[tuple[str, list["Article"]]]:
         """[(condition name, articles)] in name order, articles without a condition last under "Other topics".
 
-        Names are in the active language (`Condition.name_in`).
+        Names are in the active language (the Spanish name where one is written).
 
         An article with two conditions appears in both groups. Two queries however many
         articles there are (a plain join on the through table: cheaper than prefetching).

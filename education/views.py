@@ -8,6 +8,7 @@ from django.utils import timezone, translation
 from django.views.decorators.http import require_POST, require_safe
 
 from portal import handouts
+from portal.language import supported_language
 from portal.models import AccessLog
 
 from .forms import SearchForm, TeachBackForm
@@ -32,7 +33,7 @@ def _patient_of(user):
 
 def _language() -> str:
     """The page's language ("en", "es"): the patient's, or the browser's before login and for staff."""
-    return (translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
+    return supported_language(translation.get_language())
 
 
 def _for_reader(request, slug: str) -> tuple[Article, bool]:

@@ -314,6 +314,7 @@ class AccessLog(models.Model):
 
     class Meta:
         ordering = ["-at"]
+        permissions = [("export_accesslog", "Can export the access log as a file")]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.action} {self.what}"

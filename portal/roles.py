@@ -38,6 +38,7 @@ ROLE_PERMISSIONS = {
         "custom": [
             ("portal", "invite_patient"),
             ("portal", "print_handout"),
+            ("portal", "export_accesslog"),
             ("education", "publish_article"),
         ],
     },

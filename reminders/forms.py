@@ -79,11 +79,21 @@ class ReminderPreferencesForm(ReminderPauseMixin, forms.ModelForm):
         )
 
     def clean(self):
-        """Only the date check lives here; the rest are the Patient's own rules (`Patient.clean`)."""
+        """The date check, and a digest chosen without email (it would never come); the rest are the
+        Patient's own rules (`Patient.clean`)."""
         cleaned = super().clean()
         until = cleaned.get("paused_until")
         if until and self.today and until <= self.today:
             self.add_error("paused_until", _("Choose a date after today, or leave it empty."))
+        wants_digest = SENDS.get(cleaned.get("sends"), (False, False))[1]
+        if wants_digest and not cleaned.get("email_consent") and {"sends", "email_consent"} & set(self.changed_data):
+            self.add_error(
+                "sends",
+                _(
+                    "The weekly digest comes by email: also tick “Send me reminders by email”, "
+                    "or choose another option."
+                ),
+            )
         return cleaned
 
     def save(self, commit=True):

@@ -67,6 +67,7 @@ from education.models import Condition
 from portal.language import language_of
 from portal.models import Patient
 from routines.models import Plan
+from routines.today import step_title
 
 from . import digest
 from .models import Reminder, grace
@@ -358,11 +359,12 @@ def names_a_condition(text: str, hidden_words: list[str]) -> bool:
 
 
 def safe_step_names(steps: list, hidden_words: list[str]) -> list[str]:
-    """Step titles for a message; a title naming a condition becomes a neutral label."""
+    """Step titles for a message, in the active language; a title naming a condition becomes a neutral label."""
     neutral = _("Step %(number)s of your routine")
+    titles = [step_title(step, translation.get_language()) for step in steps]
     return [
-        neutral % {"number": n} if names_a_condition(step.title, hidden_words) else step.title
-        for n, step in enumerate(steps, start=1)
+        neutral % {"number": n} if names_a_condition(title, hidden_words) else title
+        for n, title in enumerate(titles, start=1)
     ]
 
 

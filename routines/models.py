@@ -83,7 +83,17 @@ PROCEDURE_LIST = "procedure_list"
 FLAG_LIST = "irritation_flag_list"
 
 
-class StepFields(FrequencyFields):
+class InTwoLanguages:
+    """A model whose patient-facing texts are written in English with an optional Spanish wording, `<field>_es`."""
+
+    def text_in(self, field: str, language: str) -> str:
+        """`field` in `language`: the Spanish wording if there is one, else the English (never a blank)."""
+        if language == "es":
+            return getattr(self, f"{field}_es") or getattr(self, field)
+        return getattr(self, field)
+
+
+class StepFields(InTwoLanguages, FrequencyFields):
     """What a step is and when it is due; shared by template and plan steps.
 
     A step with ramp-up phases (`step.phases`) follows them instead of its own frequency.
@@ -120,12 +130,6 @@ class StepFields(FrequencyFields):
     @property
     def parent(self) -> "RoutineTemplate | Plan":
         raise NotImplementedError
-
-    def text_in(self, field: str, language: str) -> str:
-        """`instructions`, `caution` or `area` in `language`: the Spanish wording if there is one, else the English."""
-        if language == "es":
-            return getattr(self, f"{field}_es") or getattr(self, field)
-        return getattr(self, field)
 
     def missing_spanish(self) -> list[str]:
         """Names of this step's texts that have English wording but no Spanish (for the admin's warning)."""
@@ -281,7 +285,7 @@ class PlanQuerySet(models.QuerySet):
         )
 
 
-class Plan(models.Model):
+class Plan(InTwoLanguages, models.Model):
     """A routine assigned to one patient: its own copy of the steps."""
 
     class Status(models.TextChoices):
@@ -422,37 +426,32 @@ class Plan(models.Model):
         )
 
     def _procedures(self) -> list:
-        """The patient's procedures with their types, for holds.
-
-        Loaded `with_steps()`: none if the patient had none then, else one query. Loaded
-        `with_schedule()`: those prefetched (`Procedure.holds_prefetch`). Else read now.
-        """
-        if hasattr(self, "has_procedures"):
-            if not self.has_procedures:
-                return []
-            return list(Procedure.objects.filter(patient_id=self.patient_id).select_related("type"))
-        listed = getattr(self.patient, PROCEDURE_LIST, None)
-        return list(self.patient.procedures.select_related("type")) if listed is None else listed
+        """The patient's procedures with their types, for holds (see `_patients_rows`)."""
+        rows = Procedure.objects.select_related("type")
+        return self._patients_rows(rows, any_of_them="has_procedures", prefetched=PROCEDURE_LIST)
 
     def freezes(self) -> tuple[schedule.Freeze, ...]:
         """When the patient's irritation flags stopped (or stop) this plan's ramp-ups (see `IrritationFlag.freeze`).
 
-        Loaded `with_steps()`: none if the patient had no flag then, else one query, kept on this plan.
-        Loaded with `IrritationFlag.freezes_prefetch` on the patient: those. Else read once and kept
-        on this plan (a snapshot, as prefetched steps are: load the plan again to see a flag opened
-        or reviewed since).
+        Read once and kept on this plan (`progress_on` asks for each step): a snapshot, as prefetched
+        steps are; load the plan again to see a flag opened or reviewed since.
         """
-        flags = getattr(self, FLAG_LIST, None)
-        if flags is None:
-            if hasattr(self, "has_flags") and not self.has_flags:
-                flags = []
-            elif hasattr(self, "has_flags"):
-                flags = list(IrritationFlag.objects.filter(patient_id=self.patient_id).select_related("patient"))
-            else:
-                listed = getattr(self.patient, FLAG_LIST, None)
-                flags = list(self.patient.irritation_flags.all()) if listed is None else listed
-            setattr(self, FLAG_LIST, flags)
-        return tuple(freeze for freeze in (flag.freeze for flag in flags) if freeze is not None)
+        if not hasattr(self, FLAG_LIST):
+            rows = IrritationFlag.objects.select_related("patient")  # the review date is the patient's local date
+            setattr(self, FLAG_LIST, self._patients_rows(rows, any_of_them="has_flags", prefetched=FLAG_LIST))
+        return tuple(freeze for freeze in (flag.freeze for flag in getattr(self, FLAG_LIST)) if freeze is not None)
+
+    def _patients_rows(self, rows: models.QuerySet, *, any_of_them: str, prefetched: str) -> list:
+        """The patient's `rows` (procedures or irritation flags) as the plan was loaded.
+
+        Loaded `with_steps()`: none if its `any_of_them` annotation says the patient had none, else one
+        query. Loaded with the patients' prefetch (`with_schedule()`): those prefetched into `prefetched`.
+        Else read now.
+        """
+        if hasattr(self, any_of_them):
+            return list(rows.filter(patient_id=self.patient_id)) if getattr(self, any_of_them) else []
+        listed = getattr(self.patient, prefetched, None)
+        return list(rows.filter(patient_id=self.patient_id)) if listed is None else listed
 
     def holds_by_step(self, day: dt.date) -> dict:
         """{PlanStep: [Hold]} for steps paused on `day` or later, soonest first (for notes to the patient)."""

@@ -184,7 +184,7 @@ def today_for(*, patient: Patient, day: dt.date) -> Today:
     plan = plans.current_for(patient, day, steps=with_why(PlanStep.objects.with_marks(day)))
     if plan is None:
         upcoming = Plan.objects.upcoming_for(patient, day)
-        name = plan_text(upcoming, "name", language) if upcoming else ""
+        name = upcoming.text_in("name", language) if upcoming else ""
         return Today(day=day, plan=None, upcoming=upcoming, name=name)
     timetable = plan.timetable()
     slugs = why_slugs(timetable.steps, language)
@@ -194,7 +194,7 @@ def today_for(*, patient: Patient, day: dt.date) -> Today:
     return Today(
         day=day,
         plan=plan,
-        name=plan_text(plan, "name", language),
+        name=plan.text_in("name", language),
         slots=slots,
         due_count=len(rows),
         done_count=sum(row.done for row in rows),
@@ -203,11 +203,6 @@ def today_for(*, patient: Patient, day: dt.date) -> Today:
         feeling=plan.feeling or "",
         week=_week(timetable, day, language),
     )
-
-
-def plan_text(plan: Plan, field: str, language: str) -> str:
-    """The plan's `name` or `note` in `language`: the Spanish if written, else the English."""
-    return (getattr(plan, f"{field}_es") if language == "es" else "") or getattr(plan, field)
 
 
 def _due_step(step: PlanStep, day: dt.date, language: str, slugs: dict[int, str]) -> DueStep:
@@ -317,14 +312,11 @@ def sheet_for(*, patient: Patient, day: dt.date) -> Sheet | None:
             step=step, text=StepText.of(step, language, slugs), progress=step.progress_on(day), hold_note=hold_note
         )
 
-    by_slot = {slot: [] for slot in schedule.SLOTS}
-    for step in timetable.steps:
-        by_slot[step.slot].append(step)
     return Sheet(
         day=day,
         plan=plan,
         timetable=timetable,
-        slots=_slots(by_slot, sheet_step),
-        name=plan_text(plan, "name", language),
-        note=plan_text(plan, "note", language),
+        slots=_slots(plan.steps_by_slot(), sheet_step),
+        name=plan.text_in("name", language),
+        note=plan.text_in("note", language),
     )

@@ -116,6 +116,18 @@ def test_it_rejects_bad_input_and_changes_nothing(alice, client):
         assert (alice.step_reminders, alice.weekly_digest, alice.digest_weekday) == (True, True, 6)
 
 
+def test_it_refuses_a_digest_that_could_never_come_and_changes_nothing(alice, client):
+    """The digest is an email: chosen without email consent, it would be saved and never sent."""
+    alice_client = signed_in(client, alice)
+    for sends in ("digest", "both"):
+        response = alice_client.post("/reminders/", valid(sends=sends, email_consent=None, digest_weekday="2"))
+        assert response.status_code == 400
+        assert "The weekly digest comes by email" in response.content.decode()
+        alice.refresh_from_db()
+        assert (alice.digest_weekday, alice.morning_reminder_time) == (6, dt.time(8, 0))
+    assert alice_client.post("/reminders/", valid(sends="steps", email_consent=None)).status_code == 302
+
+
 @time_machine.travel(NOW, tick=False)
 @pytest.mark.parametrize(
     "sends, switches",

@@ -7,6 +7,8 @@ import io
 import pytest
 from pypdf import PdfReader
 
+from portal.models import Patient
+from reminders import planning, sending
 from routines import schedule
 from tests.factories import (
     TODAY,
@@ -16,6 +18,7 @@ from tests.factories import (
     ProcedureFactory,
     ProcedureTypeFactory,
     ProductFactory,
+    utc,
 )
 
 pytestmark = pytest.mark.usefixtures("frozen")
@@ -127,3 +130,14 @@ def test_a_spanish_reader_reads_the_procedures_spanish_name_in_its_pause(client,
     client.force_login(alice.user)
     english = client.get("/").content.decode()
     assert "chemical peel" in english and "químico" not in english
+
+
+def test_a_spanish_readers_reminder_names_her_steps_in_spanish(rosa, mailoutbox):
+    """A step without a product is named by its instructions: hers, in the Spanish the clinic wrote."""
+    Patient.objects.filter(pk=rosa.pk).update(email_consent=True, weekly_digest=False)
+    steps = [dict(slot=schedule.MORNING, instructions="Drink water", instructions_es="Beba agua")]
+    PlanFactory(patient=rosa, steps=steps)
+    planning.plan_reminders(now=utc(2027, 3, 11, 13, 0))
+    sending.send_due(now=utc(2027, 3, 11, 13, 1))
+    (email,) = mailoutbox
+    assert "Beba agua" in email.body and "Drink water" not in email.body

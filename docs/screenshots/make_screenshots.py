@@ -28,9 +28,11 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from deploy.drill import chromium  # noqa: E402  (the one launch definition, as the tests use)
+
 ROOT = Path(__file__).resolve().parents[2]
 OUT = Path(__file__).resolve().parent
-CHROMIUM = "/usr/bin/chromium"
 VIEWPORT = {"width": 1280, "height": 900}
 PASSWORD = "demo-pass-2026"  # portal.demo.DEMO_PASSWORD (not imported: this script runs outside Django)
 
@@ -95,7 +97,7 @@ def _shoot(page, url: str, name: str, *, scroll_to: str = "") -> None:
 
 def shoot_all(base: str, ids: dict) -> None:
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        browser = playwright.chromium.launch(executable_path=chromium.EXECUTABLE, args=chromium.ARGS)
         page = browser.new_context(viewport=VIEWPORT, locale="en-US").new_page()
         _log_in(page, base, "demo-derm")
         _shoot(page, f"{base}/admin/routines/plan/{ids['plan']}/change/", "plan-builder", scroll_to="#steps")

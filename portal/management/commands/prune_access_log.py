@@ -75,7 +75,7 @@ class Command(BaseCommand):
         deleted = files = 0
         while ids := list(old.order_by("pk").values_list("pk", flat=True)[:batch_size]):
             path = folder / f"access-log-{ids[0]}-{ids[-1]}.csv.gz"
-            write_archive(path, AccessLog.objects.filter(pk__in=ids).order_by("pk").csv_lines(for_spreadsheets=False))
+            write_archive(path, AccessLog.objects.filter(pk__in=ids).csv_lines(for_spreadsheets=False))
             if sorted(archived_ids(path)) != ids:
                 raise CommandError(f"{path} does not hold the rows just written; nothing of this batch deleted.")
             deleted += AccessLog.objects.delete_archived(ids)
