@@ -10,6 +10,7 @@ class RemindersConfig(AppConfig):
         # (Imported here, not at the top: they read models, which are ready only now.)
         from portal import health, services
 
+        from . import signals  # noqa: F401 (connects its receivers)
         from .health import reminders_health
         from .hooks import forget_delivery_errors
 

@@ -1,4 +1,4 @@
-"""Reminders: one row per message (the queue and its record), and the worker's heartbeat."""
+"""Reminders: one row per message (the queue and its record), planning's to-do list, and the worker's heartbeat."""
 
 import datetime as dt
 
@@ -133,6 +133,29 @@ class Reminder(models.Model):
             return False
         retry_due = self.next_attempt_at is not None and self.next_attempt_at <= now
         return self.status == self.Status.PENDING or (self.status == self.Status.FAILED and retry_due)
+
+
+class ReplanRequest(models.Model):
+    """Something that decides when a patient's steps are due changed: plan their reminders again.
+
+    Written by reminders/signals.py in the same transaction as the change (a
+    plan, step or ramp phase, a procedure, a skin flag, the patient's settings);
+    `patient_id` None asks for everyone (a product's ingredients or a procedure
+    type's hold changed). Planning reads the requests, plans those patients over
+    the whole window, then deletes exactly the requests it read, so a change
+    committed during a pass is planned by the next one (reminders/planning.py).
+    A plain id, not a foreign key: a request may outlive its patient, whose
+    removal only makes it moot.
+    """
+
+    EVERYONE = None  # as `patient_id`: plan every patient again
+
+    patient_id = models.BigIntegerField(null=True, blank=True)
+    requested_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        who = "everyone" if self.patient_id is None else f"patient #{self.patient_id}"
+        return f"Plan reminders again for {who} (asked {self.requested_at:%Y-%m-%d %H:%M})"
 
 
 class WorkerHeartbeatQuerySet(models.QuerySet):

@@ -21,18 +21,20 @@ slot and date either way.
 """
 
 import datetime as dt
+import operator
 import zoneinfo
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import reduce
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from portal.models import Patient
 from routines import schedule
-from routines.models import Plan
+from routines.models import Plan, PlanStep
 
-from .models import DIGEST, Reminder, grace
+from .models import DIGEST, Reminder, ReplanRequest, grace
 
 SLOTS = (schedule.MORNING, schedule.EVENING)
 
@@ -116,19 +118,48 @@ def digests_for_plan(plan: Plan, *, start: dt.datetime, end: dt.datetime) -> Ite
         day += dt.timedelta(days=7)
 
 
-def plan_reminders(*, now: dt.datetime, patient_ids: Iterable[int] | None = None, batch_size: int | None = None) -> int:
-    """Create the missing reminders due in [now - grace, now + plan-ahead].
+def batched(items: list, size: int) -> Iterator[list]:
+    """`items` in lists of `size` (itertools.batched arrives with Python 3.12)."""
+    for first in range(0, len(items), size):
+        yield items[first : first + size]
 
-    Idempotent. Walks plans in primary-key chunks so memory stays flat however
-    many patients there are. Returns how many candidate rows were offered to
-    the database (existing ones are ignored by the unique constraint).
-    """
-    batch_size = batch_size or settings.REMINDER_BATCH_SIZE
-    start = now - grace()
-    end = now + dt.timedelta(hours=settings.REMINDER_PLAN_AHEAD_HOURS)
+
+def window(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The instants a pass at `now` plans reminders for: [now - grace, now + plan-ahead]."""
+    return now - grace(), now + dt.timedelta(hours=settings.REMINDER_PLAN_AHEAD_HOURS)
+
+
+# What planning reads of a plan, its patient and its steps (the timetable's rules, the products' ingredients for holds).
+PLAN_COLUMNS = ("patient", "status", "start_date", "end_date")
+PATIENT_COLUMNS = (
+    "time_zone",
+    "morning_reminder_time",
+    "evening_reminder_time",
+    "email_consent",
+    "sms_consent",
+    "step_reminders",
+    "weekly_digest",
+    "digest_weekday",
+    "digest_time",
+)
+STEP_COLUMNS = (
+    "plan",
+    "slot",
+    "order",
+    "frequency",
+    "interval_days",
+    "offset_days",
+    "weekdays",
+    "product__category",
+    "product__key_ingredients",
+)
+
+
+def plans_due_between(start: dt.datetime, end: dt.datetime) -> QuerySet:
+    """Active plans that may have a reminder or digest due in [start, end], with what `steps_due_on` reads."""
     # Any local date some zone (UTC-12 … UTC+14) can have inside the window.
     first_day, last_day = (start - dt.timedelta(hours=12)).date(), (end + dt.timedelta(hours=14)).date()
-    plans = (
+    return (
         Plan.objects.filter(status=Plan.Status.ACTIVE, start_date__lte=last_day)
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=first_day))
         .filter(
@@ -137,26 +168,106 @@ def plan_reminders(*, now: dt.datetime, patient_ids: Iterable[int] | None = None
             | Q(patient__weekly_digest=True, patient__email_consent=True)
         )
         .select_related("patient")
+        # Only the columns planning reads: at 100,000 plans, building model instances is much of a pass.
+        .only(*PLAN_COLUMNS, *(f"patient__{name}" for name in PATIENT_COLUMNS))
         # Steps, phases and the patients' procedures (holds): a few queries per chunk, not per plan.
-        .with_schedule()
+        .prefetch_related(*Plan.schedule_prefetches(steps=PlanStep.objects.only(*STEP_COLUMNS)))
         .order_by("pk")
     )
+
+
+def times_between(start: dt.datetime, end: dt.datetime) -> Q:
+    """Plans whose patient has a reminder or digest time falling in [start, end] on their own clock.
+
+    Per time zone, the wall-clock times the instants cover (whole minutes: reminders
+    go out on the minute). A superset, which is all it must be: the rows themselves
+    are checked against [start, end] to the second. A DST gap's times are due at
+    the gap's end, between the same walls; a fall-back hour walks the clock
+    backwards, and then the whole zone is taken.
+    """
+    fields = ("morning_reminder_time", "evening_reminder_time", "digest_time")
+    matches = Q(pk__in=[])
+    for name in Patient.objects.order_by().values_list("time_zone", flat=True).distinct():
+        tz = zoneinfo.ZoneInfo(name)
+        first = start.astimezone(tz).replace(tzinfo=None, second=0, microsecond=0)
+        last = end.astimezone(tz).replace(tzinfo=None, second=59, microsecond=999999)
+        in_zone = Q(patient__time_zone=name)
+        if first <= last < first + dt.timedelta(days=1):
+            low, high = first.time(), last.time()
+
+            def covered(field: str, low=low, high=high) -> Q:
+                after, before = Q(**{f"patient__{field}__gte": low}), Q(**{f"patient__{field}__lte": high})
+                return after & before if low <= high else after | before  # past midnight: late or early
+
+            in_zone &= reduce(operator.or_, map(covered, fields))
+        matches |= in_zone
+    return matches
+
+
+def plan_reminders(
+    *,
+    now: dt.datetime,
+    since: dt.datetime | None = None,
+    patient_ids: Iterable[int] | None = None,
+    batch_size: int | None = None,
+    between_batches: Callable[[], object] | None = None,
+) -> int:
+    """Create the missing reminders due in [now - grace, now + plan-ahead].
+
+    Idempotent: inserts ignore rows that exist. Which plans it reads:
+
+    - `since` None (a worker's first pass): every active plan, over the whole window;
+    - `since`, the `now` of this worker's last finished pass: the patients with a
+      ReplanRequest over the whole window, and every other plan only for what
+      has come into the window since, i.e. (since + plan-ahead, now + plan-ahead],
+      read only for patients with a reminder time in it (`times_between`). A
+      full pass gives the same rows; the requests make sure nothing that changed
+      is missed;
+    - `patient_ids`: those patients' plans over the whole window, nothing else.
+
+    Walks plans in primary-key batches so memory stays flat however many
+    patients there are, and calls `between_batches` after each (the worker sends
+    what fell due meanwhile: due reminders never wait for planning). Returns how
+    many candidate rows were offered to the database.
+    """
+    start, end = window(now)
+    batch_size = batch_size or settings.REMINDER_BATCH_SIZE
+
+    def plan_batches(plans: QuerySet, start: dt.datetime, end: dt.datetime) -> int:
+        offered, last_pk = 0, 0
+        while chunk := list(plans.filter(pk__gt=last_pk)[:batch_size]):
+            last_pk = chunk[-1].pk
+            rows = [
+                row
+                for plan in chunk
+                for rows_for in (reminders_for_plan, digests_for_plan)
+                for row in rows_for(plan, start=start, end=end)
+            ]
+            Reminder.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+            offered += len(rows)
+            if between_batches:
+                between_batches()
+        return offered
+
+    plans = plans_due_between(start, end)
     if patient_ids is not None:
-        plans = plans.filter(patient_id__in=list(patient_ids))
-    offered, last_pk = 0, 0
-    while True:
-        chunk = list(plans.filter(pk__gt=last_pk)[:batch_size])
-        if not chunk:
-            return offered
-        last_pk = chunk[-1].pk
-        rows = [
-            row
-            for plan in chunk
-            for rows_for in (reminders_for_plan, digests_for_plan)
-            for row in rows_for(plan, start=start, end=end)
-        ]
-        Reminder.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
-        offered += len(rows)
+        return plan_batches(plans.filter(patient_id__in=list(patient_ids)), start, end)
+    requests = list(ReplanRequest.objects.values_list("pk", "patient_id"))
+    changed = {patient for _, patient in requests}
+    new_since = window(since)[1] if since else None
+    if new_since is None or new_since < start or ReplanRequest.EVERYONE in changed:
+        offered = plan_batches(plans, start, end)
+    else:
+        offered = sum(
+            plan_batches(plans.filter(patient_id__in=ids), start, end) for ids in batched(sorted(changed), batch_size)
+        )
+        if new_since < end:
+            new = plans_due_between(new_since, end).filter(times_between(new_since, end))
+            offered += plan_batches(new, new_since, end)
+    # Exactly the requests read: one written since is for a change this pass may not have seen.
+    for pks in batched([pk for pk, _ in requests], batch_size):
+        ReplanRequest.objects.filter(pk__in=pks).delete()
+    return offered
 
 
 @transaction.atomic

@@ -56,6 +56,7 @@ from .models import (
     TemplateStep,
 )
 from .services import assign_routine
+from .signals import schedule_changed
 from .worklist import quiet_condition
 
 
@@ -528,6 +529,8 @@ class IrritationFlagAdmin(admin.ModelAdmin):
         IrritationFlag.objects.open().filter(pk__in=[f.pk for f in flags]).update(
             reviewed_at=timezone.now(), reviewed_by=request.user
         )
+        # A review ends a ramp hold: the steps due from here on change.
+        schedule_changed.send(IrritationFlag, patient_ids={flag.patient_id for flag in flags})
         for flag in flags:
             what = f"Reviewed skin irritation flag of {log_date(flag.raised_on)}"
             AccessLog.objects.record(request, patient=flag.patient, action=AccessLog.CHANGE, what=what)

@@ -6,9 +6,15 @@
     python manage.py run_reminders --no-plan       # an extra copy that only sends
 
 A pass: skip what is too late → recover rows a dead worker left "sending" →
-send everything due, a leased batch at a time → plan ahead → send what that
-made due → write the heartbeat /healthz reads. Sending comes before planning
-so that due reminders never wait while planning reads every active plan.
+send everything due, a leased batch at a time → plan ahead, sending what falls
+due between its batches → send what planning made due → write the heartbeat
+/healthz reads. Due reminders never wait for planning.
+
+Planning is incremental (reminders/planning.py): a worker's first pass plans
+every active plan over the whole window, later ones only what came into the
+window since its last pass and the patients whose plans, procedures, flags or
+settings changed (ReplanRequest rows). Once a day (`--full-every`) a pass plans
+everything again, a safety net for changes made behind the models' backs.
 
 Concurrency: run as many copies as you like, on several machines sharing one
 PostgreSQL database; on SQLite the single writer serialises them. Every step
@@ -19,8 +25,8 @@ a conditional UPDATE (pending → sending) that only one worker can win. A
 worker killed mid-batch leaves at most the one reminder it was sending as
 "delivery unknown". See reminders/sending.py.
 
-Scaling out: every copy plans by default; planning is idempotent but reads
-every active plan, so extra copies may run with --no-plan and leave it to one.
+Scaling out: every copy plans by default; planning is idempotent, and extra
+copies may run with --no-plan and leave it to one.
 SIGTERM or SIGINT (Ctrl-C under `make run`) lets the batch in hand finish,
 then stops.
 """
@@ -56,13 +62,20 @@ class Command(BaseCommand):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.shutdown = False
+        self.planned_at = None  # the `now` of this worker's last finished planning pass; None: plan everything
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="Run one whole pass, sending what is due, then exit.")
         parser.add_argument("--now", help="With --once: act as if it were this instant (ISO 8601 with zone).")
         parser.add_argument("--interval", type=float, default=30, help="Seconds between passes (default 30).")
         parser.add_argument(
-            "--plan-every", type=float, default=600, help="Seconds between planning runs in the loop (default 600)."
+            "--plan-every", type=float, default=60, help="Seconds between planning runs in the loop (default 60)."
+        )
+        parser.add_argument(
+            "--full-every",
+            type=float,
+            default=86400,
+            help="Seconds between planning runs that read every plan, not only what changed (default a day).",
         )
         parser.add_argument("--no-plan", action="store_true", help="Never plan: skip, recover and send only.")
 
@@ -70,7 +83,7 @@ class Command(BaseCommand):
         self.stdout.write(f"{signal.strsignal(signum)}: finishing the batch in hand, then stopping.")
         self.shutdown = True
 
-    def handle(self, *, once, now, interval, plan_every, no_plan, **options):
+    def handle(self, *, once, now, interval, plan_every, full_every, no_plan, **options):
         if now and not once:
             raise CommandError("--now only makes sense with --once.")
         if once:
@@ -78,17 +91,20 @@ class Command(BaseCommand):
             return
         previous = {signum: signal.signal(signum, self.on_signal) for signum in (signal.SIGTERM, signal.SIGINT)}
         try:
-            self.loop(interval=interval, plan_every=None if no_plan else plan_every)
+            self.loop(interval=interval, plan_every=None if no_plan else plan_every, full_every=full_every)
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
 
-    def loop(self, *, interval: float, plan_every: float | None) -> None:
-        """Run passes every `interval` seconds until told to stop; plan every `plan_every` seconds (None: never)."""
-        last_planned = None
+    def loop(self, *, interval: float, plan_every: float | None, full_every: float = 86400) -> None:
+        """Run passes every `interval` seconds until told to stop; plan every `plan_every` seconds (None: never),
+        everything again every `full_every` seconds."""
+        last_planned = last_full = None
         while not self.shutdown:
             started = time.monotonic()
             plan = plan_every is not None and (last_planned is None or started - last_planned >= plan_every)
+            if plan and (last_full is None or started - last_full >= full_every):
+                self.planned_at, last_full = None, started
             try:
                 self.run_pass(None, plan=plan)
             except DatabaseError:
@@ -120,8 +136,10 @@ class Command(BaseCommand):
         # What earlier passes planned goes out first: planning reads every active plan, and a due
         # reminder should not wait for that. Then what planning added that is already due.
         leased = self.send_all_due(fixed_now)
-        planned = self.plan_ahead(now) if plan else 0
-        leased += self.send_all_due(fixed_now) if plan else 0
+        planned = 0
+        if plan:
+            planned, leased_meanwhile = self.plan_ahead(now, fixed_now)
+            leased += leased_meanwhile + self.send_all_due(fixed_now)
         detail = f"planned {planned}, skipped {skipped}, recovered {recovered}, leased {leased}"
         WorkerHeartbeat.objects.beat(WorkerHeartbeat.REMINDERS, detail=detail)
         self.stdout.write(f"{now:%Y-%m-%dT%H:%M:%SZ} run_reminders: {detail}")
@@ -135,9 +153,20 @@ class Command(BaseCommand):
             leased += count
         return leased
 
-    def plan_ahead(self, now: dt.datetime) -> int:
-        """Create the reminders due soon; returns how many rows were offered (existing ones are ignored)."""
-        return planning.plan_reminders(now=now)
+    def plan_ahead(self, now: dt.datetime, fixed_now: dt.datetime | None = None) -> tuple[int, int]:
+        """Create the reminders due soon, sending what falls due between planning's batches.
+
+        Returns how many rows were offered (existing ones are ignored) and how many were leased meanwhile.
+        """
+        leased = 0
+
+        def send_meanwhile() -> None:
+            nonlocal leased
+            leased += self.send_all_due(fixed_now)
+
+        planned = planning.plan_reminders(now=now, since=self.planned_at, between_batches=send_meanwhile)
+        self.planned_at = now
+        return planned, leased
 
     def skip_late(self, now: dt.datetime) -> int:
         """Record what is past the grace window as skipped; returns how many."""
