@@ -99,16 +99,16 @@ def build(count: int, *, today: dt.date) -> None:
         label="steps",
         total=len(plan_ids) * len(steps),
     )
-    ramping = {step.order: list(step.phases.all()) for step in steps if step.phases.all()}
+    ramping = {(step.slot, step.order): list(step.phases.all()) for step in steps if step.phases.all()}
     if ramping:
         phase_fields = [f.attname for f in PlanPhase._meta.concrete_fields if f.attname not in ("id", "step_id")]
-        copies = PlanStep.objects.filter(plan_id__in=plan_ids, order__in=list(ramping)).values_list("pk", "order")
+        copies = PlanStep.objects.filter(plan_id__in=plan_ids, order__in=[order for _, order in ramping])
         bulk(
             PlanPhase,
             (
                 PlanPhase(step_id=pk, **{name: getattr(phase, name) for name in phase_fields})
-                for pk, order in copies.iterator()
-                for phase in ramping[order]
+                for pk, slot, order in copies.values_list("pk", "slot", "order").iterator()
+                for phase in ramping.get((slot, order), ())
             ),
             label="phases",
             total=len(plan_ids) * sum(map(len, ramping.values())),
@@ -171,7 +171,7 @@ def time_passes() -> list[tuple[str, float, int, int]]:
         read = []
         kwargs.setdefault("between_batches", lambda: read.append(1))
         started = time.perf_counter()
-        offered = planning.plan_reminders(batch_size=500, **kwargs)
+        offered = planning.plan_reminders(**kwargs)
         seconds = time.perf_counter() - started
         results.append((label, seconds, offered, len(read)))
         say(f"{label}: {seconds:.2f} s, {offered:,} rows offered, {len(read)} batches of plans read")
@@ -211,6 +211,7 @@ def main() -> None:
     from django.utils import timezone
 
     from portal.models import Patient
+    from reminders import planning
 
     say(f"database {args.db} ({'reused' if existed else 'new'}); migrating")
     call_command("migrate", verbosity=0)
@@ -221,7 +222,7 @@ def main() -> None:
     analyze()
     plans = Patient.objects.filter(chart_number__startswith="Q-").count()
     results = time_passes()
-    print(f"\nReminder planning, {plans:,} plans (one a patient), PostgreSQL, REMINDER_BATCH_SIZE 500\n")
+    print(f"\nReminder planning, {plans:,} plans (one a patient), PostgreSQL, batches of {planning.PLAN_BATCH_SIZE}\n")
     print("| pass | seconds | rows offered | batches of plans read |")
     print("|---|---|---|---|")
     for label, seconds, offered, batches in results:
