@@ -269,3 +269,22 @@ def test_a_reminder_in_a_spring_forward_gap_is_planned_when_the_gap_ends(alice, 
     assert not Reminder.objects.filter(slot=schedule.MORNING, local_date=day).exists()
     planning.plan_reminders(now=due - ahead, since=before - ahead)
     assert Reminder.objects.get(slot=schedule.MORNING, local_date=day).due_at == due
+
+
+def test_the_worker_sends_what_planning_made_due_between_its_batches(alice, bob, mailoutbox, monkeypatch):
+    monkeypatch.setattr(planning, "PLAN_BATCH_SIZE", 1)
+    MiliaCarePlanFactory(patient=alice)
+    MiliaCarePlanFactory(patient=bob)
+    due = utc(2027, 3, 2, 13, 0)  # 08:00 in New York: both patients' morning reminder
+    sent_before_bob_was_planned = []
+    reminders_as_written = planning.reminders_for_plan
+
+    def reminders_for_plan(plan, **window):
+        if plan.patient_id == bob.pk:
+            sent_before_bob_was_planned.append(len(mailoutbox))
+        return reminders_as_written(plan, **window)
+
+    monkeypatch.setattr(planning, "reminders_for_plan", reminders_for_plan)
+    Command().plan_ahead(due, due)
+    assert sent_before_bob_was_planned == [1]  # alice's reminder went out before bob's plan was even read
+    assert len(mailoutbox) == 2
