@@ -8,6 +8,11 @@ history. Inserts are batched `bulk_create(ignore_conflicts=True)`: the unique
 (plan, slot, local_date, channel) constraint makes planning idempotent and
 safe to run from several workers at once.
 
+Incremental. After a worker's first pass, a pass reads only the plans that can
+have a row new to the window (their patient's reminder time falls in the
+minutes the window gained) and the patients whose schedule changed since
+(ReplanRequest rows, written by reminders/signals.py): see `plan_reminders`.
+
 Weekly digest. For a patient who chose it and consented to email, one more
 email row on their digest weekday (slot "digest", local date that day, at
 their digest time) while a plan runs that day; a patient-and-date unique
