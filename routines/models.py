@@ -1,4 +1,5 @@
 import datetime as dt
+import functools
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -229,6 +230,20 @@ class TemplatePhase(PhaseFields):
         verbose_name = "ramp-up phase"
 
 
+@functools.cache
+def _patient_has_rows() -> dict[str, Exists]:
+    """`with_steps`' annotations: whether the plan's patient has any procedure, any irritation flag.
+
+    Built once, not on every page view: an expression is only a description (`annotate` resolves its
+    own copy against each queryset), and building the two subqueries anew was a good part of the
+    today page's work.
+    """
+    return {
+        "has_procedures": Exists(Procedure.objects.filter(patient_id=OuterRef("patient_id"))),
+        "has_flags": Exists(IrritationFlag.objects.filter(patient_id=OuterRef("patient_id"))),
+    }
+
+
 class PlanQuerySet(models.QuerySet):
     def active_on(self, day: dt.date):
         """Plans running on local date `day`."""
@@ -247,10 +262,8 @@ class PlanQuerySet(models.QuerySet):
         Also annotates `has_procedures` and `has_flags` (whether the patient has any procedure,
         any irritation flag), so `steps_due_on` looks for holds and freezes only when there can be some.
         """
-        has_procedures = Exists(Procedure.objects.filter(patient_id=OuterRef("patient_id")))
-        has_flags = Exists(IrritationFlag.objects.filter(patient_id=OuterRef("patient_id")))
         prefetches = Plan.steps_prefetch(steps=steps), PlanStep.phases_prefetch(f"{STEP_LIST}__")
-        return self.prefetch_related(*prefetches).annotate(has_procedures=has_procedures, has_flags=has_flags)
+        return self.prefetch_related(*prefetches).annotate(**_patient_has_rows())
 
     def with_schedule(self):
         """Prefetch steps, products, phases and the patients' procedures and irritation flags: `steps_due_on`
@@ -489,12 +502,20 @@ class PlanStepQuerySet(models.QuerySet):
         Left joins, not subqueries: each matches at most one row (the unique constraints on
         StepCheck's step and date, CautionAcknowledgement's step and plan version), so no step repeats.
         """
+        return self.with_acknowledgements().with_ticks_on(day)
+
+    def with_acknowledgements(self):
+        """`with_marks` but the ticks: `acknowledgement_id` alone, the same whatever the day (build it once)."""
         current = Q(acknowledgements__plan_version=F("plan__version"))
         return self.annotate(
-            tick=FilteredRelation("checks", condition=Q(checks__local_date=day)),
             current_acknowledgement=FilteredRelation("acknowledgements", condition=current),
-            tick_id=F("tick__id"),
             acknowledgement_id=F("current_acknowledgement__id"),
+        )
+
+    def with_ticks_on(self, day: dt.date):
+        """`with_marks` but the acknowledgements: `tick_id` alone, the step's tick on local date `day` (None if not)."""
+        return self.annotate(
+            tick=FilteredRelation("checks", condition=Q(checks__local_date=day)), tick_id=F("tick__id")
         )
 
 
