@@ -13,6 +13,7 @@ steps in one more query (`why_slugs`).
 """
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -59,15 +60,36 @@ def with_why(steps: QuerySet) -> QuerySet:
     return steps.annotate(why_topic=topic)
 
 
+@functools.cache
+def _explained_steps() -> QuerySet:
+    """Plan steps `with_why`, built once for every page view: the annotation's joins never change, and a
+    queryset is only a description until it is read (each page refines its own copy, e.g. `with_marks(day)`)."""
+    return with_why(PlanStep.objects.all())
+
+
+@functools.cache
+def _due_steps() -> QuerySet:
+    """The today page's steps, built once (as `_explained_steps`): `with_why` and `with_marks` but the day's ticks,
+    which each page adds (`with_ticks_on`)."""
+    return _explained_steps().with_acknowledgements()
+
+
+@functools.cache
+def _article_versions() -> QuerySet:
+    """Published articles as (pk, original, language, slug) in no particular order, built once (as
+    `_explained_steps`): `why_slugs` picks its topics' versions from them."""
+    return Article.objects.published().order_by().values_list("pk", "translation_of", "language", "slug")
+
+
 def why_slugs(steps, language: str) -> dict[int, str]:
     """{topic: slug} for the steps' `why_topic`s (loaded `with_why`): each topic's published version in
     `language`, else the original (as `Article.version_in`, published only). One query, or none."""
     topics = {step.why_topic for step in steps if step.why_topic is not None}
     if not topics:
         return {}
-    versions = Article.objects.published().filter(Q(pk__in=topics) | Q(translation_of__in=topics))
+    versions = _article_versions().filter(Q(pk__in=topics) | Q(translation_of__in=topics))
     slugs, in_language = {}, set()
-    for pk, original, version_language, slug in versions.values_list("pk", "translation_of", "language", "slug"):
+    for pk, original, version_language, slug in versions:
         topic = original or pk
         if version_language == language:
             slugs[topic] = slug
@@ -181,7 +203,7 @@ def today_for(*, patient: Patient, day: dt.date) -> Today:
     """
     language = language_of(patient)
     plans = Plan.objects.with_check_in_on(day)
-    plan = plans.current_for(patient, day, steps=with_why(PlanStep.objects.with_marks(day)))
+    plan = plans.current_for(patient, day, steps=_due_steps().with_ticks_on(day))
     if plan is None:
         upcoming = Plan.objects.upcoming_for(patient, day)
         name = upcoming.text_in("name", language) if upcoming else ""
@@ -234,15 +256,17 @@ def _pauses(
 
 
 def _week(timetable: schedule.Timetable, day: dt.date, language: str) -> tuple[Glance, ...]:
-    """The seven days after `day`, each with the titles due in each slot."""
+    """The seven days after `day`, each with the titles due in each slot.
+
+    Each step's title and each slot's label (in the active language) are read once for the week, not once a day.
+    """
+    titles = {step.pk: step_title(step, language) for step in timetable.steps}
+    labels = [(slot, str(label)) for slot, label in schedule.SLOT_CHOICES]
     week = []
     for later in (day + dt.timedelta(n) for n in range(1, WEEK_DAYS + 1)):
         due = timetable.due_on(later)
-        titles = tuple(
-            (label, ", ".join(step_title(step, language) for step in due[slot]))
-            for slot, label in schedule.SLOT_CHOICES
-        )
-        week.append(Glance(day=later, slots=tuple((label, names) for label, names in titles if names)))
+        names = ((label, ", ".join(titles[step.pk] for step in due[slot])) for slot, label in labels)
+        week.append(Glance(day=later, slots=tuple((label, joined) for label, joined in names if joined)))
     return tuple(week)
 
 
@@ -296,7 +320,7 @@ class Sheet:
 def sheet_for(*, patient: Patient, day: dt.date) -> Sheet | None:
     """The plan the patient follows on local date `day`, else the next one to start, as a `Sheet`; or None."""
     language = language_of(patient)
-    steps = with_why(PlanStep.objects.all())
+    steps = _explained_steps()
     plan = Plan.objects.current_for(patient, day, steps=steps) or Plan.objects.with_steps(steps).upcoming_for(
         patient, day
     )
