@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_scale import analyze, bulk, configure, ensure_database, say  # noqa: E402
+from bench.bench_scale import analyze, bulk, bulk_patients, open_database, say  # noqa: E402
 
 ZONES = ["America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"]
 MORNINGS = [dt.time(h, m) for h in range(6, 10) for m in (0, 15, 30, 45)]
@@ -41,7 +41,6 @@ EVENINGS = [dt.time(h, m) for h in range(19, 23) for m in (0, 15, 30, 45)]
 
 
 def build(count: int, *, today: dt.date) -> None:
-    from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
     from portal.models import Patient
@@ -49,30 +48,24 @@ def build(count: int, *, today: dt.date) -> None:
     from routines.services import assign_routine
 
     rng = random.Random(2027)
-    User = get_user_model()
     say("seed_demo")
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     template = RoutineTemplate.objects.get(name="Milia care")
 
-    bulk(User, (User(username=f"q{n:06d}", password="!unusable") for n in range(count)), label="users", total=count)
-    user_ids = dict(User.objects.filter(username__regex=r"^q[0-9]{6}$").values_list("username", "pk"))
-
-    def patients():
-        for n in range(count):
-            yield Patient(
-                user_id=user_ids[f"q{n:06d}"],
-                chart_number=f"Q-{n:06d}",
-                date_of_birth=dt.date(1960 + n % 40, 1 + n % 12, 1 + n % 28),
-                time_zone=ZONES[n % len(ZONES)],
-                morning_reminder_time=rng.choice(MORNINGS),
-                evening_reminder_time=rng.choice(EVENINGS),
-                email_consent=n % 10 < 7,
-                sms_consent=n % 10 == 9,
-                weekly_digest=n % 2 == 0,
-                digest_weekday=n % 7,
-            )
-
-    bulk(Patient, patients(), label="patients", total=count)
+    bulk_patients(
+        count,
+        letter="q",
+        zones=ZONES,
+        user=lambda n: dict(password="!unusable"),
+        patient=lambda n: dict(
+            morning_reminder_time=rng.choice(MORNINGS),
+            evening_reminder_time=rng.choice(EVENINGS),
+            email_consent=n % 10 < 7,
+            sms_consent=n % 10 == 9,
+            weekly_digest=n % 2 == 0,
+            digest_weekday=n % 7,
+        ),
+    )
     ids = list(Patient.objects.filter(chart_number__startswith="Q-").order_by("pk").values_list("pk", flat=True))
 
     say("plans: one through assign_routine, the rest copied from it in bulk")
@@ -202,19 +195,12 @@ def main() -> None:
     parser.add_argument("--db", default="bench_planning")
     parser.add_argument("--reuse", action="store_true", help="keep the database if it exists")
     args = parser.parse_args()
-    configure(args.db)
-    existed = ensure_database(args.db, reuse=args.reuse)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    open_database(args.db, reuse=args.reuse)
     from django.utils import timezone
 
     from portal.models import Patient
     from reminders import planning
 
-    say(f"database {args.db} ({'reused' if existed else 'new'}); migrating")
-    call_command("migrate", verbosity=0)
     if not Patient.objects.filter(chart_number__startswith="Q-").exists():
         started = time.monotonic()
         build(args.plans, today=timezone.localdate())

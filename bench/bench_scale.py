@@ -30,6 +30,7 @@ import statistics
 import sys
 import time
 import zoneinfo
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,6 +92,19 @@ def ensure_database(db_name: str, *, reuse: bool) -> bool:
     return exists
 
 
+def open_database(db_name: str, *, reuse: bool) -> None:
+    """Configure Django for the bench database `db_name` (created, or kept if `reuse`), set it up and migrate."""
+    configure(db_name)
+    existed = ensure_database(db_name, reuse=reuse)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    say(f"database {db_name} ({'reused' if existed else 'new'}); migrating")
+    call_command("migrate", verbosity=0)
+
+
 def sizes_for(args) -> dict:
     sizes = {name: max(1, round(count * args.scale)) for name, count in FULL.items()}
     sizes["articles"] = max(sizes["articles"], 60)
@@ -127,6 +141,30 @@ def bulk(model, rows, *, label: str, total: int) -> None:
 
 
 # --- Building the clinic -------------------------------------------------------
+
+
+def bulk_patients(count: int, *, letter: str, zones: list[str], user: Callable, patient: Callable) -> None:
+    """`count` logins and their patient records in bulk: usernames `<letter>000000` on, chart numbers
+    `<LETTER>-000000` on, zones in turn; `user(n)` and `patient(n)` give each one's other fields."""
+    from django.contrib.auth import get_user_model
+
+    from portal.models import Patient
+
+    User = get_user_model()
+    logins = (User(username=f"{letter}{n:06d}", **user(n)) for n in range(count))
+    bulk(User, logins, label="users", total=count)
+    user_ids = dict(User.objects.filter(username__regex=rf"^{letter}[0-9]{{6}}$").values_list("username", "pk"))
+    records = (
+        Patient(
+            user_id=user_ids[f"{letter}{n:06d}"],
+            chart_number=f"{letter.upper()}-{n:06d}",
+            date_of_birth=dt.date(1950 + n % 55, 1 + n % 12, 1 + n % 28),
+            time_zone=zones[n % len(zones)],
+            **patient(n),
+        )
+        for n in range(count)
+    )
+    bulk(Patient, records, label="patients", total=count)
 
 
 def build(sizes: dict, *, today: dt.date) -> None:
@@ -222,34 +260,24 @@ def build(sizes: dict, *, today: dt.date) -> None:
     say("patients")
     P = sizes["patients"]
 
-    def users():
-        for n in range(P):
-            yield User(
-                username=f"p{n:06d}",
-                email=f"p{n:06d}@example.org",
-                first_name=FIRST_NAMES[n % len(FIRST_NAMES)],
-                last_name=f"{LAST_NAMES[(n // 7) % len(LAST_NAMES)]}{n % 97}",
-                password=password if n % 5 else "!unusable",
-            )
-
-    bulk(User, users(), label="users", total=P)
-    user_ids = dict(User.objects.filter(username__regex=r"^p[0-9]{6}$").values_list("username", "pk"))
-
-    def patients():
-        for n in range(P):
-            yield Patient(
-                user_id=user_ids[f"p{n:06d}"],
-                chart_number=f"B-{n:06d}",
-                date_of_birth=dt.date(1950 + n % 55, 1 + n % 12, 1 + n % 28),
-                time_zone=ZONES[n % len(ZONES)],
-                preferred_language="es" if n % 5 == 0 else "en",
-                dermatologist=staff[n % len(staff)],
-                email_consent=n % 10 < 7,
-                sms_consent=False,
-                reminders_paused=n % 50 == 0,
-            )
-
-    bulk(Patient, patients(), label="patients", total=P)
+    bulk_patients(
+        P,
+        letter="b",
+        zones=ZONES,
+        user=lambda n: dict(
+            email=f"b{n:06d}@example.org",
+            first_name=FIRST_NAMES[n % len(FIRST_NAMES)],
+            last_name=f"{LAST_NAMES[(n // 7) % len(LAST_NAMES)]}{n % 97}",
+            password=password if n % 5 else "!unusable",
+        ),
+        patient=lambda n: dict(
+            preferred_language="es" if n % 5 == 0 else "en",
+            dermatologist=staff[n % len(staff)],
+            email_consent=n % 10 < 7,
+            sms_consent=False,
+            reminders_paused=n % 50 == 0,
+        ),
+    )
     patients = list(Patient.objects.filter(chart_number__startswith="B-").order_by("pk").select_related("user"))
 
     say("plans through assign_routine")
@@ -596,19 +624,13 @@ def main() -> None:
     parser.add_argument("--no-planning", action="store_true", help="skip timing the reminder planning pass")
     args = parser.parse_args()
 
-    configure(args.db)
-    existed = ensure_database(args.db, reuse=args.reuse)
-    import django
-
-    django.setup()
+    open_database(args.db, reuse=args.reuse)
     from django.core.management import call_command
     from django.test.utils import setup_test_environment
     from django.utils import timezone
 
     from portal.models import Patient
 
-    say(f"database {args.db} ({'reused' if existed else 'new'}); migrating")
-    call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)  # DEBUG off serves the hashed names
     sizes = sizes_for(args)
     if not Patient.objects.filter(chart_number__startswith="B-").exists():
