@@ -569,7 +569,18 @@ class ConflictRuleQuerySet(models.QuerySet):
         return [rule.as_value() for rule in self.filter(active=True)]
 
 
-class ConflictRule(models.Model):
+class ListedByName(models.Model):
+    """What the clinic keeps its own list of, by unique name (conflict rules, procedure types)."""
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConflictRule(ListedByName):
     """Two kinds of product the clinic never wants in the same slot on the same day.
 
     Each side is a product category, ingredient words, or both (either matches).
@@ -591,12 +602,6 @@ class ConflictRule(models.Model):
     active = models.BooleanField(default=True)
 
     objects = ConflictRuleQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
 
     def clean(self):
         super().clean()
@@ -626,7 +631,7 @@ class ConflictRule(models.Model):
         )
 
 
-class ProcedureType(models.Model):
+class ProcedureType(ListedByName):
     """An in-office procedure and the steps it pauses: e.g. a chemical peel stops
     retinoids and exfoliating acids 7 days before and restarts them 3 days after."""
 
@@ -651,12 +656,6 @@ class ProcedureType(models.Model):
         help_text="1 = the day after. The procedure day itself is always paused.",
     )
     note = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
 
     def clean(self):
         super().clean()

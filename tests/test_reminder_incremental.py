@@ -48,7 +48,9 @@ def rows() -> set:
 
 
 def ramping_step(plan: Plan, order: int, days: int = 2) -> None:
-    retinol = ProductFactory(name=f"Retinol {order}", category=Product.Category.RETINOID, key_ingredients="retinol")
+    retinol = ProductFactory(
+        name=f"Retinol {plan.pk}.{order}", category=Product.Category.RETINOID, key_ingredients="retinol"
+    )
     step = PlanStepFactory(plan=plan, slot=schedule.EVENING, order=order, product=retinol, instructions="Retinol")
     for n, interval in enumerate((3, 2)):
         PlanPhaseFactory(step=step, order=n, frequency=schedule.EVERY_N_DAYS, interval_days=interval, days=days)
