@@ -440,8 +440,7 @@ class Plan(InTwoLanguages, models.Model):
 
     def _procedures(self) -> list:
         """The patient's procedures with their types, for holds (see `_patients_rows`)."""
-        rows = Procedure.objects.select_related("type")
-        return self._patients_rows(rows, any_of_them="has_procedures", prefetched=PROCEDURE_LIST)
+        return self._patients_rows(Procedure, related="type", any_of_them="has_procedures", prefetched=PROCEDURE_LIST)
 
     def freezes(self) -> tuple[schedule.Freeze, ...]:
         """When the patient's irritation flags stopped (or stop) this plan's ramp-ups (see `IrritationFlag.freeze`).
@@ -450,21 +449,24 @@ class Plan(InTwoLanguages, models.Model):
         steps are; load the plan again to see a flag opened or reviewed since.
         """
         if not hasattr(self, FLAG_LIST):
-            rows = IrritationFlag.objects.select_related("patient")  # the review date is the patient's local date
-            setattr(self, FLAG_LIST, self._patients_rows(rows, any_of_them="has_flags", prefetched=FLAG_LIST))
+            # With the patient: the review date is the patient's local date.
+            rows = self._patients_rows(IrritationFlag, related="patient", any_of_them="has_flags", prefetched=FLAG_LIST)
+            setattr(self, FLAG_LIST, rows)
         return tuple(freeze for freeze in (flag.freeze for flag in getattr(self, FLAG_LIST)) if freeze is not None)
 
-    def _patients_rows(self, rows: models.QuerySet, *, any_of_them: str, prefetched: str) -> list:
-        """The patient's `rows` (procedures or irritation flags) as the plan was loaded.
+    def _patients_rows(self, model: type[models.Model], *, related: str, any_of_them: str, prefetched: str) -> list:
+        """The patient's `model` rows (procedures or irritation flags, with their `related` row) as the plan was loaded.
 
         Loaded `with_steps()`: none if its `any_of_them` annotation says the patient had none, else one
         query. Loaded with the patients' prefetch (`with_schedule()`): those prefetched into `prefetched`.
-        Else read now.
+        Else read now. (The queryset is built only when read: planning asks for every plan of a batch.)
         """
         if hasattr(self, any_of_them):
-            return list(rows.filter(patient_id=self.patient_id)) if getattr(self, any_of_them) else []
-        listed = getattr(self.patient, prefetched, None)
-        return list(rows.filter(patient_id=self.patient_id)) if listed is None else listed
+            if not getattr(self, any_of_them):
+                return []
+        elif (listed := getattr(self.patient, prefetched, None)) is not None:
+            return listed
+        return list(model.objects.select_related(related).filter(patient_id=self.patient_id))
 
     def holds_by_step(self, day: dt.date) -> dict:
         """{PlanStep: [Hold]} for steps paused on `day` or later, soonest first (for notes to the patient)."""

@@ -17,14 +17,13 @@ import functools
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from django.conf import settings
 from django.db.models import BigIntegerField, Q, QuerySet
 from django.db.models.functions import Coalesce
-from django.urls import get_script_prefix, get_urlconf, reverse
 
 from education.models import Article
 from portal.language import language_of
 from portal.models import Patient
+from portal.reversing import cached_reverse
 
 from . import schedule
 from .models import Plan, PlanStep, SkinCheckIn
@@ -100,19 +99,6 @@ def why_slugs(steps, language: str) -> dict[int, str]:
     return slugs
 
 
-def _article_url(slug: str) -> str:
-    """The article page of `slug` (as `Article.get_absolute_url`), reversed once per process for each slug,
-    URLconf and script prefix, as `portal.reversing.cached_reverse` does for the fixed links: every step's
-    "Why?" link on every view would otherwise reverse it anew."""
-    return _reverse_article(slug, get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
-
-
-@functools.lru_cache(maxsize=1024)
-def _reverse_article(slug: str, urlconf: str, script_prefix: str) -> str:
-    # `reverse` reads the script prefix itself; it is an argument only to key the cache.
-    return reverse("education:article-detail", args=[slug], urlconf=urlconf)
-
-
 @dataclass(frozen=True)
 class StepText:
     """A step's words in the patient's language (the English where no Spanish is written), and its "Why?" link."""
@@ -132,7 +118,7 @@ class StepText:
             instructions=step.text_in("instructions", language),
             caution=step.text_in("caution", language),
             area=step.text_in("area", language),
-            why_url=_article_url(slug) if slug else "",
+            why_url=cached_reverse("education:article-detail", slug) if slug else "",
         )
 
 
