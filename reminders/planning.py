@@ -90,17 +90,30 @@ def reminders_for_plan(plan: Plan, *, start: dt.datetime, end: dt.datetime) -> I
     if not channels:
         return
     tz = patient.tz
-    first, last = start.astimezone(tz).date(), end.astimezone(tz).date()
-    # `days` builds the plan's timetable once for the whole window, not once per date as `steps_due_on` would.
-    for day in plan.days(first, (last - first).days + 1):
+    # Each slot's instant on each local date the window touches, kept only inside the window...
+    due = {}
+    day, last = start.astimezone(tz).date(), end.astimezone(tz).date()
+    while day <= last:
         for slot in SLOTS:
-            if not day["due"][slot]:
-                continue
-            due_at = local_due_at(day["date"], reminder_time(patient, slot), tz)
+            due_at = local_due_at(day, reminder_time(patient, slot), tz)
             if start <= due_at <= end:
+                due[day, slot] = due_at
+        day += dt.timedelta(days=1)
+    if not due:
+        return
+    # ...and the timetable read once for just those dates (`days`, not `steps_due_on` date by date).
+    first, last = min(day for day, _ in due), max(day for day, _ in due)
+    for entry in plan.days(first, (last - first).days + 1):
+        for slot in SLOTS:
+            if (entry["date"], slot) in due and entry["due"][slot]:
                 for channel in channels:
                     yield Reminder(
-                        patient=patient, plan=plan, slot=slot, local_date=day["date"], due_at=due_at, channel=channel
+                        patient=patient,
+                        plan=plan,
+                        slot=slot,
+                        local_date=entry["date"],
+                        due_at=due[entry["date"], slot],
+                        channel=channel,
                     )
 
 
@@ -137,7 +150,7 @@ def window(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     return now - grace(), now + dt.timedelta(hours=settings.REMINDER_PLAN_AHEAD_HOURS)
 
 
-# What planning reads of a plan, its patient and its steps (the timetable's rules, the products' ingredients for holds).
+# What planning reads of a plan, its patient and its steps (the timetable's rules).
 PLAN_COLUMNS = ("patient", "status", "start_date", "end_date")
 PATIENT_COLUMNS = (
     "time_zone",
@@ -150,17 +163,7 @@ PATIENT_COLUMNS = (
     "digest_weekday",
     "digest_time",
 )
-STEP_COLUMNS = (
-    "plan",
-    "slot",
-    "order",
-    "frequency",
-    "interval_days",
-    "offset_days",
-    "weekdays",
-    "product__category",
-    "product__key_ingredients",
-)
+STEP_COLUMNS = ("plan", "product", "slot", "order", "frequency", "interval_days", "offset_days", "weekdays")
 
 
 def plans_due_between(start: dt.datetime, end: dt.datetime) -> QuerySet:
@@ -178,8 +181,9 @@ def plans_due_between(start: dt.datetime, end: dt.datetime) -> QuerySet:
         .select_related("patient")
         # Only the columns planning reads: at 100,000 plans, building model instances is much of a pass.
         .only(*PLAN_COLUMNS, *(f"patient__{name}" for name in PATIENT_COLUMNS))
-        # Steps, phases and the patients' procedures (holds): a few queries per chunk, not per plan.
-        .prefetch_related(*Plan.schedule_prefetches(steps=PlanStep.objects.only(*STEP_COLUMNS)))
+        # Steps, phases and the patients' procedures (holds): a few queries per chunk, not per plan. The
+        # steps' products only for the patients with a procedure (`Plan.with_held_products`): only holds read them.
+        .prefetch_related(*Plan.schedule_prefetches(steps=PlanStep.objects.only(*STEP_COLUMNS), products=False))
         .order_by("pk")
     )
 
@@ -243,7 +247,7 @@ def plan_reminders(
 
     def plan_batches(plans: QuerySet, start: dt.datetime, end: dt.datetime) -> int:
         offered, last_pk = 0, 0
-        while chunk := list(plans.filter(pk__gt=last_pk)[:batch_size]):
+        while chunk := Plan.with_held_products(list(plans.filter(pk__gt=last_pk)[:batch_size])):
             last_pk = chunk[-1].pk
             rows = [
                 row

@@ -338,29 +338,42 @@ class Plan(InTwoLanguages, models.Model):
             raise ValidationError({"end_date": "The end date cannot be before the start date."})
 
     @staticmethod
-    def schedule_prefetches(prefix: str = "", *, steps: "models.QuerySet | None" = None) -> list:
+    def schedule_prefetches(prefix: str = "", *, steps: "models.QuerySet | None" = None, products: bool = True) -> list:
         """Prefetch lookups that make `steps_due_on` query-free for a whole batch of plans.
 
-        Steps (from `steps`, default all; with products, as `STEP_LIST`), their ramp-up phases
-        (as `PHASE_LIST`), the patient's procedures (holds, as `PROCEDURE_LIST`) and irritation flags
-        (they stop ramp-ups, as `FLAG_LIST`). `prefix` reaches plans through a relation, e.g.
-        `Reminder.objects.prefetch_related(*Plan.schedule_prefetches("plan__"))`.
+        Steps (from `steps`, default all; with products unless `products` is False, as `STEP_LIST`),
+        their ramp-up phases (as `PHASE_LIST`), the patient's procedures (holds, as `PROCEDURE_LIST`) and
+        irritation flags (they stop ramp-ups, as `FLAG_LIST`). `prefix` reaches plans through a relation,
+        e.g. `Reminder.objects.prefetch_related(*Plan.schedule_prefetches("plan__"))`. Without products,
+        give the plans to `Plan.with_held_products` before asking: only holds read products.
         """
         return [
-            Plan.steps_prefetch(prefix, steps=steps),
+            Plan.steps_prefetch(prefix, steps=steps, products=products),
             PlanStep.phases_prefetch(f"{prefix}{STEP_LIST}__"),
             Procedure.holds_prefetch(f"{prefix}patient__"),
             IrritationFlag.freezes_prefetch(f"{prefix}patient__"),
         ]
 
     @staticmethod
-    def steps_prefetch(prefix: str = "", *, steps: "models.QuerySet | None" = None) -> models.Prefetch:
-        """Prefetch plans' steps (from `steps`, default all) with products into `STEP_LIST`, unordered.
+    def steps_prefetch(
+        prefix: str = "", *, steps: "models.QuerySet | None" = None, products: bool = True
+    ) -> models.Prefetch:
+        """Prefetch plans' steps (from `steps`, default all) into `STEP_LIST`, unordered, with their
+        products unless `products` is False.
 
         `ordered_steps()` reads them, in order.
         """
         steps = PlanStep.objects.all() if steps is None else steps
-        return models.Prefetch(f"{prefix}steps", queryset=steps.select_related("product").order_by(), to_attr=STEP_LIST)
+        steps = steps.select_related("product") if products else steps
+        return models.Prefetch(f"{prefix}steps", queryset=steps.order_by(), to_attr=STEP_LIST)
+
+    @staticmethod
+    def with_held_products(plans: list["Plan"]) -> list["Plan"]:
+        """`plans`, loaded with `schedule_prefetches(products=False)`, given the products of every step a
+        procedure may pause (the steps of patients with a procedure), in one query; returns them."""
+        held = [step for plan in plans if getattr(plan.patient, PROCEDURE_LIST) for step in getattr(plan, STEP_LIST)]
+        models.prefetch_related_objects(held, "product")
+        return plans
 
     def conflict_error(self, items: list[conflicts.Item]) -> str:
         """The admin's message if these steps would break a conflict rule in this plan's window, else ""."""

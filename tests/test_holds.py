@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from portal.models import AccessLog, Patient
 from reminders import planning, sending
-from reminders.models import Reminder
+from reminders.models import Reminder, ReplanRequest
 from routines import schedule
 from routines.models import Plan, Procedure, ProcedureType, Product
 from routines.services import assign_routine
@@ -275,3 +275,19 @@ def test_it_answers_without_queries_for_a_prefetched_batch(alice, bob, peel, dja
     held = next(step for step in plans[0].steps.all() if step.product.category == "retinoid")
     assert not any(held in plans[0].steps_due_on(TODAY + n * DAY)[schedule.MORNING] for n in range(5))
     assert held in plans[0].steps_due_on(TODAY + 5 * DAY)[schedule.MORNING]
+
+
+def test_planning_reads_products_only_for_patients_with_a_procedure_and_honours_their_holds(
+    alice, bob, peel, django_assert_max_num_queries
+):
+    for patient in (alice, bob):
+        evening = PlanFactory(patient=patient, steps=2).steps.get(slot=schedule.EVENING)
+        Product.objects.filter(pk=evening.product_id).update(category="retinoid")
+    ProcedureFactory(patient=alice, type=peel, date=TODAY + DAY)  # alice's retinol evenings around it are held
+    ReplanRequest.objects.all().delete()
+    # The requests, the plans, steps, phases, procedures, flags, alice's products, the insert, the requests' delete.
+    with django_assert_max_num_queries(9):
+        planning.plan_reminders(now=dt.datetime(2027, 3, 10, 12, tzinfo=dt.UTC))  # 07:00 on TODAY in New York
+    evenings = set(Reminder.objects.filter(slot=schedule.EVENING, local_date=TODAY).values_list("patient", flat=True))
+    assert evenings == {bob.pk}
+    assert Reminder.objects.filter(patient=alice, slot=schedule.MORNING, local_date=TODAY).exists()
