@@ -43,6 +43,7 @@ bench: install
 	$(BIN)/python bench/bench_load.py --db sqlite
 	$(BIN)/python bench/bench_load.py --db postgres
 	$(BIN)/python bench/bench_reminders.py
+	$(BIN)/python bench/bench_planning.py --reuse
 	$(BIN)/python bench/count_instructions.py
 
 # The README's staff-side screenshots (docs/screenshots/*.png): demo data in a scratch SQLite database,
