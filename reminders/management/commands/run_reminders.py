@@ -96,7 +96,7 @@ class Command(BaseCommand):
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
 
-    def loop(self, *, interval: float, plan_every: float | None, full_every: float = 86400) -> None:
+    def loop(self, *, interval: float, plan_every: float | None, full_every: float) -> None:
         """Run passes every `interval` seconds until told to stop; plan every `plan_every` seconds (None: never),
         everything again every `full_every` seconds."""
         last_planned = last_full = None
@@ -133,8 +133,8 @@ class Command(BaseCommand):
         now = fixed_now or timezone.now()
         skipped = self.skip_late(now)
         recovered = self.recover_stuck(now)
-        # What earlier passes planned goes out first: planning reads every active plan, and a due
-        # reminder should not wait for that. Then what planning added that is already due.
+        # What earlier passes planned goes out first, then more between planning's batches (a first or
+        # daily pass reads every active plan), then what planning added that is already due.
         leased = self.send_all_due(fixed_now)
         planned = 0
         if plan:
