@@ -55,8 +55,9 @@ def build_calendar(patient: Patient, *, now: dt.datetime) -> bytes:
         .order_by("start_date", "pk")
     )
     for plan in plans:
+        by_slot = plan.steps_by_slot()
         for slot in SLOTS:
-            steps = [s for s in plan.ordered_steps() if s.slot == slot and s.frequency != schedule.AS_NEEDED]
+            steps = [step for step in by_slot[slot] if step.frequency != schedule.AS_NEEDED]
             if not steps:
                 continue
             at = reminder_time(patient, slot)

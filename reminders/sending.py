@@ -64,6 +64,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from education.models import Condition
+from portal.handouts import portal_url
 from portal.language import language_of
 from portal.models import Patient
 from routines.models import Plan
@@ -388,12 +389,11 @@ def read_unsubscribe_token(token: str) -> tuple[int, str]:
 
 
 def unsubscribe_url(patient: Patient, channel: str) -> str:
-    path = reverse("reminders:unsubscribe", args=[unsubscribe_token(patient, channel)])
-    return settings.PORTAL_BASE_URL + path
+    return portal_url(reverse("reminders:unsubscribe", args=[unsubscribe_token(patient, channel)]))
 
 
 def settings_url() -> str:
-    return settings.PORTAL_BASE_URL + _settings_path()
+    return portal_url(_settings_path())
 
 
 @functools.cache
@@ -416,7 +416,7 @@ def _base_context(patient: Patient, unsubscribe_from: str) -> dict:
     """What every message's template reads: greeting, links and the clinic's signature."""
     return {
         "first_name": patient.first_name,
-        "portal_url": settings.PORTAL_BASE_URL + "/",
+        "portal_url": portal_url(reverse("home")),
         "settings_url": settings_url(),
         "unsubscribe_url": unsubscribe_url(patient, unsubscribe_from),
         "clinic_name": settings.CLINIC_NAME,
@@ -464,9 +464,7 @@ def _build_digest(reminder: Reminder, *, hidden_words: list[str]) -> Message:
         "tip": content.tip,
         "article_title": safe_article_title(article, hidden_words) if article else "",
         # By number, not slug: a slug can name the condition.
-        "article_url": settings.PORTAL_BASE_URL + reverse("education:article-by-number", args=[article.pk])
-        if article
-        else "",
+        "article_url": portal_url(reverse("education:article-by-number", args=[article.pk])) if article else "",
         "pauses": [
             {"summary": pause.summary, "steps": ", ".join(safe_step_names(pause.steps, hidden_words))}
             for pause in content.pauses

@@ -752,15 +752,16 @@ class PatientAdmin(BasePatientAdmin):
         css = {"all": ["css/routines.css", "routines/admin.css"]}  # the skin-flag badge; the adherence chart
 
     def get_queryset(self, request):
-        # Five prefetch queries (plans, steps,
-        # ticks, phases, procedures) for the whole page's adherence, however many
-        # patients are listed.
-        return (
+        patients = (
             super()
             .get_queryset(request)
             .annotate(skin_flagged=Exists(IrritationFlag.objects.open().filter(patient=OuterRef("pk"))))
-            .prefetch_related(adherence.prefetch_plans(timezone.localdate()))
         )
+        if not self._sees_adherence(request):
+            return patients  # the front desk sees no adherence: none of its queries
+        # Five prefetch queries (plans, steps, ticks, phases, procedures) for the whole page's adherence,
+        # however many patients are listed.
+        return patients.prefetch_related(adherence.prefetch_plans(timezone.localdate()))
 
     def _sees_skin(self, request) -> bool:
         return request.user.has_perm("routines.view_irritationflag")
@@ -792,13 +793,16 @@ class PatientAdmin(BasePatientAdmin):
             hidden.update(self.ADHERENCE_FIELDS)
         return [*fieldsets, ("Routine", {"fields": [f for f in self.ROUTINE_FIELDS if f not in hidden]})]
 
-    # Lookups that reveal skin problems: refused (400) for staff who may not see skin check-ins,
-    # not merely hidden from their filter sidebar.
+    # Lookups that reveal skin problems or who has stopped ticking: refused (400) for staff who may not
+    # see skin check-ins or adherence, not merely hidden from their filter sidebar.
     CLINICAL_LOOKUPS = frozenset({"skin_flagged", "irritation_flags", "skin_check_ins", "skin"})
+    ADHERENCE_LOOKUPS = frozenset({"last_check_in_on"})
 
     def lookup_allowed(self, lookup, value, request=None):
         field = lookup.split("__", 1)[0]
         if field in self.CLINICAL_LOOKUPS and (request is None or not self._sees_skin(request)):
+            return False
+        if field in self.ADHERENCE_LOOKUPS and (request is None or not self._sees_adherence(request)):
             return False
         return super().lookup_allowed(lookup, value, request)
 
@@ -906,7 +910,7 @@ class PatientAdmin(BasePatientAdmin):
 
     def adherence_chart(self, request, patient) -> dict:
         """The chart's context, for staff who may read ticks (dermatologists): `?chart=90` for 90 days."""
-        if not request.user.has_perm("routines.view_stepcheck"):
+        if not self._sees_adherence(request):
             return {}
         days = int(request.GET["chart"]) if request.GET.get("chart") in {str(n) for n in chart.WINDOWS} else 30
         # The page's queryset has the plans and ticks for 30 days already (`adherence.prefetch_plans`).

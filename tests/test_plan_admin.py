@@ -306,3 +306,6 @@ def test_the_front_desk_sees_no_adherence_or_last_check_in(client, desk, derm, a
         assert ("Not checked in for 3+ days" in listing.content.decode()) is shown
         page = client.get(f"/admin/portal/patient/{alice.pk}/change/").content.decode()
         assert ("Last check-in" in page) is shown
+        # Nor by typing the lookup into the address bar: refused, not answered.
+        crafted = client.get("/admin/portal/patient/?last_check_in_on__isnull=True")
+        assert crafted.status_code == (200 if shown else 400)
